@@ -1,0 +1,239 @@
+//! The discrete QR (Benettin) method over a batch of input sequences (DESIGN.md section 2).
+
+use crate::qr::QrKernel;
+use crate::stats::{column_statistics, ColumnStatistics};
+use crate::system::{Tangent, TangentSystem};
+use crate::Real;
+use faer::Mat;
+use rayon::prelude::*;
+
+/// How the warm-up phase treats the tangent vectors and which inputs the measurement sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WarmupStyle {
+    /// DESIGN.md section 2: QR every `qr_every` steps during the warm-up, one QR at its end,
+    /// then the measurement continues with inputs `x_{W+1} ..`.
+    Standard,
+    /// The paper's reference code (DESIGN.md section 4): no QR during the warm-up, one QR at
+    /// its end, then the measurement starts again from input `x_1`.
+    Paper,
+}
+
+/// Settings of one spectrum computation. Exponents are per step, natural log.
+#[derive(Clone, Debug)]
+pub struct SpectrumConfig {
+    /// Number of exponents (tangent vectors), `1 <= k <= state_dim`.
+    pub k: usize,
+    /// Steps run before measuring (`W`).
+    pub warmup: usize,
+    /// Measured steps (`T`).
+    pub steps: usize,
+    /// Re-orthonormalise every `qr_every` steps (and always at the last step).
+    pub qr_every: usize,
+    /// `J Q` (correct) or `J^T Q` (the paper's code).
+    pub tangent: Tangent,
+    pub warmup_style: WarmupStyle,
+    /// Record the running estimate `acc / t` at every measured QR step.
+    pub record_trace: bool,
+}
+
+impl SpectrumConfig {
+    /// Full settings with the defaults of DESIGN.md: no warm-up, QR every step, `J Q`.
+    pub fn new(k: usize, steps: usize) -> Self {
+        Self {
+            k,
+            warmup: 0,
+            steps,
+            qr_every: 1,
+            tangent: Tangent::Jacobian,
+            warmup_style: WarmupStyle::Standard,
+            record_trace: false,
+        }
+    }
+
+    /// Number of input vectors a sequence must provide.
+    pub fn inputs_needed(&self) -> usize {
+        match self.warmup_style {
+            WarmupStyle::Standard => self.warmup + self.steps,
+            WarmupStyle::Paper => self.warmup.max(self.steps),
+        }
+    }
+}
+
+/// Why a spectrum cannot be computed with the given settings and inputs.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SpectrumError {
+    #[error("k = {k} is out of range: it must be between 1 and the state dimension {state_dim}")]
+    BadK { k: usize, state_dim: usize },
+    #[error("steps must be at least 1")]
+    NoSteps,
+    #[error("qr_every must be at least 1")]
+    BadQrEvery,
+    #[error("no input sequences were given")]
+    NoSequences,
+    #[error("sequence {sequence} has {available} input steps but warm-up + steps needs {needed}")]
+    SequenceTooShort {
+        sequence: usize,
+        available: usize,
+        needed: usize,
+    },
+    #[error(
+        "sequence {sequence} has {len} input values, not a multiple of the input size {input_dim}"
+    )]
+    RaggedSequence {
+        sequence: usize,
+        len: usize,
+        input_dim: usize,
+    },
+}
+
+/// The running estimate of the exponents after `step` measured steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TracePoint {
+    pub step: usize,
+    pub estimate: Vec<f64>,
+}
+
+/// The spectrum of one trajectory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequenceSpectrum {
+    /// `lambda_i = (1/T) sum_t ln|R_ii(t)|`, QR order (largest first up to QR ordering).
+    pub exponents: Vec<f64>,
+    /// Running estimates (empty unless `record_trace`).
+    pub trace: Vec<TracePoint>,
+}
+
+/// The spectrum over a batch of sequences: per sequence, and mean / sample std / sem.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spectrum {
+    pub per_sequence: Vec<SequenceSpectrum>,
+    pub statistics: ColumnStatistics,
+}
+
+/// Computes the Lyapunov spectrum of `system` driven by each of `sequences` (row-major
+/// `[time][input_dim]` slices), in parallel across sequences with rayon.
+///
+/// Each trajectory runs on one thread with its own buffers, so the result is bit-identical
+/// whatever the number of threads.
+pub fn lyapunov_spectrum<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    sequences: &[&[T]],
+    config: &SpectrumConfig,
+) -> Result<Spectrum, SpectrumError> {
+    validate(system, sequences, config)?;
+    let per_sequence: Vec<SequenceSpectrum> = sequences
+        .par_iter()
+        .map(|sequence| sequence_spectrum(system, sequence, config))
+        .collect();
+    let rows: Vec<&[f64]> = per_sequence
+        .iter()
+        .map(|s| s.exponents.as_slice())
+        .collect();
+    let statistics = column_statistics(&rows);
+    Ok(Spectrum {
+        per_sequence,
+        statistics,
+    })
+}
+
+fn validate<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    sequences: &[&[T]],
+    config: &SpectrumConfig,
+) -> Result<(), SpectrumError> {
+    let state_dim = system.state_dim();
+    if config.k == 0 || config.k > state_dim {
+        return Err(SpectrumError::BadK {
+            k: config.k,
+            state_dim,
+        });
+    }
+    if config.steps == 0 {
+        return Err(SpectrumError::NoSteps);
+    }
+    if config.qr_every == 0 {
+        return Err(SpectrumError::BadQrEvery);
+    }
+    if sequences.is_empty() {
+        return Err(SpectrumError::NoSequences);
+    }
+    let input_dim = system.input_dim();
+    let needed = config.inputs_needed();
+    for (index, sequence) in sequences.iter().enumerate() {
+        if input_dim == 0 {
+            continue;
+        }
+        if sequence.len() % input_dim != 0 {
+            return Err(SpectrumError::RaggedSequence {
+                sequence: index,
+                len: sequence.len(),
+                input_dim,
+            });
+        }
+        let available = sequence.len() / input_dim;
+        if available < needed {
+            return Err(SpectrumError::SequenceTooShort {
+                sequence: index,
+                available,
+                needed,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One trajectory of the QR method (the pseudo-code of DESIGN.md section 2).
+fn sequence_spectrum<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    sequence: &[T],
+    config: &SpectrumConfig,
+) -> SequenceSpectrum {
+    let (n, k, m) = (system.state_dim(), config.k, config.qr_every);
+    let input_dim = system.input_dim();
+    let input_at = |t: usize| &sequence[t * input_dim..(t + 1) * input_dim];
+
+    let mut workspace = system.workspace(k);
+    let mut kernel = QrKernel::<T>::new(n, k);
+    let mut q = Mat::<T>::identity(n, k);
+    let mut y = Mat::<T>::zeros(n, k);
+    let mut discarded = vec![0.0f64; k];
+
+    for t in 0..config.warmup {
+        system.step(&mut workspace, input_at(t));
+        system.apply_jacobian(&mut workspace, q.as_ref(), y.as_mut(), config.tangent);
+        let qr_now = config.warmup_style == WarmupStyle::Standard && (t + 1) % m == 0;
+        if qr_now {
+            kernel.orthonormalize(y.as_mut(), q.as_mut(), &mut discarded);
+        } else {
+            std::mem::swap(&mut q, &mut y);
+        }
+    }
+    if config.warmup > 0 {
+        y.copy_from(&q);
+        kernel.orthonormalize(y.as_mut(), q.as_mut(), &mut discarded);
+    }
+
+    let first_input = match config.warmup_style {
+        WarmupStyle::Standard => config.warmup,
+        WarmupStyle::Paper => 0,
+    };
+    let mut accumulated = vec![0.0f64; k];
+    let mut trace = Vec::new();
+    for t in 1..=config.steps {
+        system.step(&mut workspace, input_at(first_input + t - 1));
+        system.apply_jacobian(&mut workspace, q.as_ref(), y.as_mut(), config.tangent);
+        if t % m == 0 || t == config.steps {
+            kernel.orthonormalize(y.as_mut(), q.as_mut(), &mut accumulated);
+            if config.record_trace {
+                let estimate = accumulated.iter().map(|a| a / t as f64).collect();
+                trace.push(TracePoint { step: t, estimate });
+            }
+        } else {
+            std::mem::swap(&mut q, &mut y);
+        }
+    }
+    let exponents = accumulated
+        .iter()
+        .map(|a| a / config.steps as f64)
+        .collect();
+    SequenceSpectrum { exponents, trace }
+}

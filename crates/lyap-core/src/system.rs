@@ -1,0 +1,65 @@
+//! The system abstraction: an input-driven map with its tangent map (DESIGN.md section 2).
+
+use crate::Real;
+use faer::{MatMut, MatRef};
+
+/// Which linear map [`TangentSystem::apply_jacobian`] applies to the tangent vectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tangent {
+    /// `Q <- J Q`: the tangent map of the system (the default, and the correct one).
+    Jacobian,
+    /// `Q <- J^T Q`: what the paper's reference code does (DESIGN.md section 4).
+    Transposed,
+}
+
+/// A discrete-time, input-driven map `s_t = F(s_{t-1}, x_t)` together with its tangent map
+/// `J_t = dF/ds (s_{t-1}, x_t)`.
+///
+/// All mutable per-trajectory data (state, the quantities a step keeps to apply its Jacobian,
+/// scratch buffers) lives in [`TangentSystem::Workspace`], so one system value can drive many
+/// trajectories in parallel and no buffer is allocated inside the time loop.
+pub trait TangentSystem<T: Real>: Sync {
+    /// Per-trajectory state and scratch, allocated once per trajectory.
+    type Workspace: Send;
+
+    /// Dimension of the state `s` (and of the tangent space).
+    fn state_dim(&self) -> usize;
+    /// Dimension of one input vector `x_t` (0 for an autonomous map).
+    fn input_dim(&self) -> usize;
+
+    /// A workspace able to apply the Jacobian to up to `max_vectors` tangent vectors,
+    /// with the state set to the initial state `s_0`.
+    fn workspace(&self, max_vectors: usize) -> Self::Workspace;
+
+    /// The current state `s_t`.
+    fn state<'a>(&self, workspace: &'a Self::Workspace) -> &'a [T];
+
+    /// Advances `s_{t-1} -> s_t = F(s_{t-1}, x_t)` and keeps what is needed to apply
+    /// `J_t = dF/ds (s_{t-1}, x_t)` afterwards. `input.len() == self.input_dim()`.
+    fn step(&self, workspace: &mut Self::Workspace, input: &[T]);
+
+    /// `out = J_t tangent` (or `J_t^T tangent`) for the Jacobian of the last [`step`](Self::step).
+    ///
+    /// `tangent` and `out` are `state_dim x k` with `k <= max_vectors`; `out` is overwritten.
+    fn apply_jacobian(
+        &self,
+        workspace: &mut Self::Workspace,
+        tangent: MatRef<'_, T>,
+        out: MatMut<'_, T>,
+        which: Tangent,
+    );
+}
+
+/// The dense Jacobian of the last step, `J_t` as a `state_dim x state_dim` matrix, obtained by
+/// applying the tangent map to the identity. For tests and small systems only.
+pub fn dense_jacobian<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    workspace: &mut S::Workspace,
+    which: Tangent,
+) -> faer::Mat<T> {
+    let n = system.state_dim();
+    let identity = faer::Mat::<T>::identity(n, n);
+    let mut out = faer::Mat::<T>::zeros(n, n);
+    system.apply_jacobian(workspace, identity.as_ref(), out.as_mut(), which);
+    out
+}
