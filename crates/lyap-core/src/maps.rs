@@ -39,7 +39,7 @@ impl<T: Real> TangentSystem<T> for Henon {
         0
     }
     fn workspace(&self, _max_vectors: usize) -> Self::Workspace {
-        let state = [T::from_f64(self.initial[0]), T::from_f64(self.initial[1])];
+        let state = [T::of_f64(self.initial[0]), T::of_f64(self.initial[1])];
         HenonWorkspace {
             state,
             previous_x: state[0],
@@ -50,9 +50,9 @@ impl<T: Real> TangentSystem<T> for Henon {
     }
     fn step(&self, ws: &mut Self::Workspace, _input: &[T]) {
         let [x, y] = ws.state;
-        let (a, b) = (T::from_f64(self.a), T::from_f64(self.b));
+        let (a, b) = (T::of_f64(self.a), T::of_f64(self.b));
         ws.previous_x = x;
-        ws.state = [T::from_f64(1.0) - a * x * x + y, b * x];
+        ws.state = [T::of_f64(1.0) - a * x * x + y, b * x];
     }
     fn apply_jacobian(
         &self,
@@ -61,10 +61,10 @@ impl<T: Real> TangentSystem<T> for Henon {
         mut out: MatMut<'_, T>,
         which: Tangent,
     ) {
-        let j00 = T::from_f64(-2.0 * self.a) * ws.previous_x;
+        let j00 = T::of_f64(-2.0 * self.a) * ws.previous_x;
         let (j01, j10) = match which {
-            Tangent::Jacobian => (T::from_f64(1.0), T::from_f64(self.b)),
-            Tangent::Transposed => (T::from_f64(self.b), T::from_f64(1.0)),
+            Tangent::Jacobian => (T::of_f64(1.0), T::of_f64(self.b)),
+            Tangent::Transposed => (T::of_f64(self.b), T::of_f64(1.0)),
         };
         for c in 0..tangent.ncols() {
             let (u, v) = (tangent[(0, c)], tangent[(1, c)]);
@@ -99,8 +99,8 @@ impl<T: Real> TangentSystem<T> for LinearMap<T> {
     fn workspace(&self, _max_vectors: usize) -> Self::Workspace {
         let n = self.a.nrows();
         LinearWorkspace {
-            state: vec![T::from_f64(0.0); n],
-            next: vec![T::from_f64(0.0); n],
+            state: vec![T::of_f64(0.0); n],
+            next: vec![T::of_f64(0.0); n],
         }
     }
     fn state<'a>(&self, workspace: &'a Self::Workspace) -> &'a [T] {
@@ -108,7 +108,7 @@ impl<T: Real> TangentSystem<T> for LinearMap<T> {
     }
     fn step(&self, ws: &mut Self::Workspace, input: &[T]) {
         for r in 0..self.a.nrows() {
-            let mut sum = T::from_f64(0.0);
+            let mut sum = T::of_f64(0.0);
             for c in 0..self.a.ncols() {
                 sum = sum + self.a[(r, c)] * ws.state[c];
             }
@@ -135,7 +135,7 @@ impl<T: Real> TangentSystem<T> for LinearMap<T> {
             faer::Accum::Replace,
             a,
             tangent,
-            T::from_f64(1.0),
+            T::of_f64(1.0),
             faer::Par::Seq,
         );
     }

@@ -64,12 +64,12 @@ impl<T: Real> QrKernel<T> {
             Default::default(),
         );
         for (i, acc) in log_diag.iter_mut().enumerate().take(self.cols) {
-            *acc += y[(i, i)].to_f64().abs().ln();
+            *acc += y[(i, i)].as_f64().abs().ln();
         }
         // Q = H_1 ... H_k [I_k; 0]
-        q.fill(T::from_f64(0.0));
+        q.fill(T::of_f64(0.0));
         for i in 0..self.cols {
-            q[(i, i)] = T::from_f64(1.0);
+            q[(i, i)] = T::of_f64(1.0);
         }
         let stack = MemStack::new(&mut self.scratch);
         householder::apply_block_householder_sequence_on_the_left_in_place_with_conj(

@@ -12,18 +12,18 @@ pub trait Real:
 {
     /// Name used in reports (`"f32"` / `"f64"`).
     const NAME: &'static str;
-    fn from_f64(value: f64) -> Self;
-    fn to_f64(self) -> f64;
+    fn of_f64(value: f64) -> Self;
+    fn as_f64(self) -> f64;
 }
 
 impl Real for f32 {
     const NAME: &'static str = "f32";
     #[inline]
-    fn from_f64(value: f64) -> Self {
+    fn of_f64(value: f64) -> Self {
         value as f32
     }
     #[inline]
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         self as f64
     }
 }
@@ -31,11 +31,11 @@ impl Real for f32 {
 impl Real for f64 {
     const NAME: &'static str = "f64";
     #[inline]
-    fn from_f64(value: f64) -> Self {
+    fn of_f64(value: f64) -> Self {
         value
     }
     #[inline]
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         self
     }
 }

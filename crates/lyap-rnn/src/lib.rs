@@ -1,1 +1,12 @@
+//! # lyap-rnn: recurrent cells and stacks
+//!
+//! Vanilla RNN (tanh, ReLU), LSTM and GRU cells in PyTorch's conventions (DESIGN.md section 3):
+//! each cell's forward step, its state and input Jacobians (formed by row scaling, O(n^2)) and
+//! its gradient sit side by side in one file under [`cells`]. [`stack`] composes layers into a
+//! [`lyap_core::TangentSystem`] applied layer by layer, never as a dense joint matrix.
 
+pub mod arch;
+pub mod weights;
+
+pub use arch::{Arch, LstmState, UnknownArch};
+pub use weights::{LayerWeights, ShapeError, StackWeights};
