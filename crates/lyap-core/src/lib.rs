@@ -15,6 +15,7 @@ mod real;
 pub mod spectrum;
 pub mod stats;
 pub mod system;
+pub mod vector;
 
 pub use real::Real;
 pub use spectrum::{

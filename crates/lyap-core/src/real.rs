@@ -8,7 +8,16 @@ use num_traits::Float;
 /// Exponent accumulators are always `f64` whatever `Self` is, so that summing
 /// thousands of `log|R_ii|` terms does not lose precision in `f32` runs.
 pub trait Real:
-    RealField + Float + Copy + Send + Sync + Default + std::fmt::Debug + 'static
+    RealField
+    + Float
+    + num_traits::NumAssign
+    + std::iter::Sum
+    + Copy
+    + Send
+    + Sync
+    + Default
+    + std::fmt::Debug
+    + 'static
 {
     /// Name used in reports (`"f32"` / `"f64"`).
     const NAME: &'static str;
