@@ -1,1 +1,82 @@
-fn main() {}
+//! `lyap`: Lyapunov spectra of recurrent neural networks (DESIGN.md section 6).
+//!
+//! Parses the command line, runs the subcommand and maps failures to exit codes: 0 success,
+//! 2 bad input (one line on stderr naming the file, key, shape or value), 1 internal error.
+
+mod cli;
+mod commands;
+mod error;
+mod formats;
+mod output;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use error::{one_line, CliError};
+use std::panic::{self, AssertUnwindSafe};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help / --version: clap prints to stdout and succeeds.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // Usage errors are bad input: one line, exit code 2.
+            return fail(&CliError::BadInput(clap_message(&e.render().to_string())));
+        }
+    };
+    let result = catch_internal(|| match &cli.command {
+        Command::Spectrum(args) => commands::spectrum::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::Demo(args) => commands::demo::run(args),
+        Command::Bench(args) => commands::bench_train::run(args),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// Clap's multi-line usage error as one line, without the usage and help hints.
+fn clap_message(rendered: &str) -> String {
+    let lines: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .collect();
+    lines.join(" ").trim_start_matches("error: ").to_string()
+}
+
+fn fail(error: &CliError) -> ExitCode {
+    eprintln!("{error}");
+    ExitCode::from(error.exit_code())
+}
+
+/// The message and location of the last panic, captured by the hook installed in
+/// [`catch_internal`].
+static PANIC_MESSAGE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Runs `command`, turning a panic (a bug, never expected on user data) into
+/// [`CliError::Internal`] with a one-line message instead of a backtrace.
+fn catch_internal(command: impl FnOnce() -> error::CliResult<()>) -> error::CliResult<()> {
+    panic::set_hook(Box::new(|info| {
+        let message = one_line(&info.to_string());
+        if let Ok(mut slot) = PANIC_MESSAGE.lock() {
+            *slot = Some(message);
+        }
+    }));
+    panic::catch_unwind(AssertUnwindSafe(command)).unwrap_or_else(|_| {
+        let message = PANIC_MESSAGE
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take())
+            .unwrap_or_else(|| "unknown failure".into());
+        Err(CliError::Internal(format!(
+            "{message} (this is a bug in lyap)"
+        )))
+    })
+}

@@ -6,7 +6,17 @@
 //! [`lyap_core::TangentSystem`] applied layer by layer, never as a dense joint matrix.
 
 pub mod arch;
+pub mod cells;
+pub mod math;
+pub mod pytorch;
+pub mod report;
+pub mod stack;
+pub mod train;
 pub mod weights;
 
 pub use arch::{Arch, LstmState, UnknownArch};
+pub use cells::{Cell, LayerJacobian};
+pub use math::Activation;
+pub use stack::{RecurrentStack, StackWorkspace};
+pub use train::{backward_batch, forward_batch, ForwardCache};
 pub use weights::{LayerWeights, ShapeError, StackWeights};

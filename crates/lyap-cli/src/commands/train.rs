@@ -1,0 +1,268 @@
+//! `lyap train`: trains a recurrent network on a task with a Lyapunov spectrum every epoch
+//! (DESIGN.md section 5), writing a run directory (`lyap_train::run_dir`); `--resume`
+//! continues an interrupted run.
+
+use crate::error::{CliError, CliResult};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lyap_rnn::{Arch, LstmState};
+use lyap_train::data::Dataset;
+use lyap_train::{
+    Control, EpochRecord, Outcome, Precision, RunSummary, TaskName, TrainConfig, TrainError,
+    TrainObserver,
+};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Defaults follow the paper for charrnn (LSTM 512, batch 100, sequences of 100, lr 0.002) and \
+mocap (LSTM 256, batch 250, sequences of 25, lr 0.001); the synthetic tasks need no --data. \
+The learning rate is constant for 10 epochs, then multiplied by 0.95 each epoch.
+RUN_DIR gets config.json, metrics.jsonl, spectra/epoch_NNN.json, checkpoints/epoch_NNN.safetensors \
+and best.safetensors (PyTorch names rnn.*, fc.weight, fc.bias), state/ (for --resume), \
+status.json and summary.json.")]
+pub struct TrainArgs {
+    /// Task: charrnn | mocap | synthetic-text | synthetic-signal
+    #[arg(long, value_name = "TASK", required_unless_present = "resume")]
+    pub task: Option<TaskName>,
+    /// Text file (charrnn) or CMU Mocap root with train/ and test/ (mocap)
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// Cell type: lstm | gru | rnn-tanh | rnn-relu [default: lstm]
+    #[arg(long, value_name = "A")]
+    pub arch: Option<Arch>,
+    /// Hidden units per layer [default: by task]
+    #[arg(long, value_name = "N")]
+    pub hidden: Option<usize>,
+    /// Stacked recurrent layers [default: 1]
+    #[arg(long, value_name = "L")]
+    pub layers: Option<usize>,
+    /// Dropout probability after the top layer and between layers [default: 0]
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<f64>,
+    /// Initial Adam learning rate [default: by task]
+    #[arg(long, value_name = "LR")]
+    pub lr: Option<f64>,
+    /// Recurrent and input weights uniform on [-P, P] [default: 0.1]
+    #[arg(long, value_name = "P")]
+    pub init_scale: Option<f64>,
+    /// Give the recurrent layers biases (the paper's CharRNN has none)
+    #[arg(long)]
+    pub bias: bool,
+    /// Epochs [default: 10]
+    #[arg(long, value_name = "E")]
+    pub epochs: Option<usize>,
+    /// Sequences per batch [default: by task]
+    #[arg(long, value_name = "B")]
+    pub batch_size: Option<usize>,
+    /// Steps per training sequence [default: by task]
+    #[arg(long, value_name = "T")]
+    pub seq_len: Option<usize>,
+    /// Seed of the initial weights, shuffling and dropout [default: 0]
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Clip the global gradient norm to this value
+    #[arg(long, value_name = "NORM")]
+    pub clip: Option<f64>,
+    /// Use only the first N characters of the text (synthetic tasks: stream length)
+    #[arg(long, value_name = "N")]
+    pub max_chars: Option<usize>,
+    /// Spectrum every K epochs (and at the last); 0 for none [default: 1]
+    #[arg(long, value_name = "K")]
+    pub le_every: Option<usize>,
+    /// Sequences the spectrum is averaged over [default: 10]
+    #[arg(long, value_name = "B")]
+    pub le_batch: Option<usize>,
+    /// Measured steps of the spectrum [default: 100]
+    #[arg(long, value_name = "T")]
+    pub le_steps: Option<usize>,
+    /// Warm-up steps before the spectrum is measured [default: 0]
+    #[arg(long, value_name = "W")]
+    pub le_warmup: Option<usize>,
+    /// LSTM state of the spectrum: full (h, c) or hidden (h only) [default: full]
+    #[arg(long, value_name = "full|hidden")]
+    pub le_state: Option<LstmState>,
+    /// Training precision: f32 | f64 [default: f32]
+    #[arg(long, value_name = "f32|f64", value_parser = parse_precision)]
+    pub precision: Option<Precision>,
+    /// Run directory to create
+    #[arg(long, value_name = "RUN_DIR", required_unless_present = "resume")]
+    pub out: Option<PathBuf>,
+    /// Continue the run in RUN_DIR from its last completed epoch (with --epochs: a new total)
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["task", "out"])]
+    pub resume: Option<PathBuf>,
+}
+
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    match s {
+        "f32" => Ok(Precision::F32),
+        "f64" => Ok(Precision::F64),
+        _ => Err(format!("unknown precision '{s}': expected f32 or f64")),
+    }
+}
+
+/// The config the flags describe: the task's defaults with every given flag applied.
+pub fn config_from_args(args: &TrainArgs, task: TaskName) -> TrainConfig {
+    let mut c = TrainConfig::for_task(task);
+    c.data = args.data.clone();
+    c.bias = args.bias;
+    c.clip = args.clip;
+    c.max_chars = args.max_chars;
+    macro_rules! apply {
+        ($($field:ident),*) => { $( if let Some(v) = args.$field { c.$field = v; } )* };
+    }
+    apply!(arch, hidden, layers, dropout, lr, init_scale, epochs, batch_size, seq_len, seed);
+    apply!(le_every, le_batch, le_steps, le_warmup, le_state, precision);
+    c
+}
+
+/// Runs `lyap train`.
+pub fn run(args: &TrainArgs) -> CliResult<()> {
+    let mut progress = ProgressReporter::new();
+    let (outcome, dir) = match (&args.resume, args.task) {
+        (Some(dir), _) => (
+            lyap_train::resume(dir, args.epochs, &mut progress),
+            dir.clone(),
+        ),
+        (None, Some(task)) => {
+            let config = config_from_args(args, task);
+            let dir = args.out.clone().unwrap_or_default();
+            (lyap_train::train(&config, &dir, &mut progress), dir)
+        }
+        (None, None) => return Err(CliError::bad("--task or --resume is required")),
+    };
+    progress.finish();
+    match outcome.map_err(|e| train_error(e, &dir))? {
+        Outcome::Completed(summary) => print_summary(&summary, &dir),
+        Outcome::Interrupted { epochs_completed } => println!(
+            "interrupted after {epochs_completed} epochs; continue with: lyap train --resume {}",
+            dir.display()
+        ),
+    }
+    Ok(())
+}
+
+/// Maps a training failure to the CLI's error kinds.
+pub fn train_error(error: TrainError, dir: &std::path::Path) -> CliError {
+    match error {
+        TrainError::Diverged { .. } => CliError::bad(format!(
+            "{error} (run marked failed in {}; earlier epochs are kept)",
+            dir.join("status.json").display()
+        )),
+        TrainError::Write { .. } | TrainError::Checkpoint(_) => {
+            CliError::Internal(error.to_string())
+        }
+        _ => CliError::bad(error),
+    }
+}
+
+/// The end-of-run lines: best epoch and the Table-1 timing figure.
+pub fn print_summary(summary: &RunSummary, dir: &std::path::Path) {
+    println!(
+        "best epoch {} (validation loss {:.4}); run directory {}",
+        summary.best_epoch,
+        summary.best_val_loss,
+        dir.display()
+    );
+    if let Some(fraction) = summary.le_fraction_to_best {
+        println!(
+            "spectrum time up to the best epoch: {:.1} s = {:.1} % of {:.1} s training (Table 1)",
+            summary.le_seconds_to_best,
+            100.0 * fraction,
+            summary.train_seconds_to_best
+        );
+    }
+}
+
+/// One line per finished epoch.
+pub fn epoch_line(record: &EpochRecord, epochs: usize) -> String {
+    let spectrum = record.spectrum.as_ref().map_or(String::new(), |s| {
+        let show = |x: Option<f64>| x.map_or("-inf".to_string(), |v| format!("{v:+.4}"));
+        format!(
+            "  max LE {}  mean LE {}  ({:.1} s)",
+            show(s.max),
+            show(s.mean),
+            record.le_seconds
+        )
+    });
+    format!(
+        "epoch {:>3}/{epochs}  train {:.4}  val {:.4}  lr {:.2e}  ({:.1} s){spectrum}",
+        record.epoch, record.train_loss, record.val_loss, record.lr, record.train_seconds
+    )
+}
+
+/// Draws a progress bar per epoch (hidden when stdout is not a terminal) and prints a line
+/// per finished epoch.
+pub struct ProgressReporter {
+    bar: ProgressBar,
+    epochs: usize,
+    terminal: bool,
+    /// Print a line per epoch (the demo prints its own table instead).
+    pub print_epochs: bool,
+}
+
+impl ProgressReporter {
+    pub fn new() -> Self {
+        Self {
+            bar: ProgressBar::hidden(),
+            epochs: 0,
+            terminal: std::io::stdout().is_terminal(),
+            print_epochs: true,
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Default for ProgressReporter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TrainObserver for ProgressReporter {
+    fn run_started(&mut self, dataset: &Dataset, config: &TrainConfig, first_epoch: usize) {
+        self.epochs = config.epochs;
+        if self.print_epochs {
+            println!("{}", dataset.description);
+            if first_epoch > 1 {
+                println!("resuming at epoch {first_epoch} of {}", config.epochs);
+            }
+        }
+    }
+
+    fn epoch_started(&mut self, epoch: usize, batches: usize) {
+        self.bar.finish_and_clear();
+        self.bar = ProgressBar::new(batches as u64);
+        if !self.terminal {
+            self.bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        let style = ProgressStyle::with_template(
+            "epoch {prefix} [{bar:30}] {pos}/{len} loss {msg} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        self.bar.set_style(style);
+        self.bar.set_prefix(format!("{epoch}/{}", self.epochs));
+    }
+
+    fn batch_finished(&mut self, _epoch: usize, _batch: usize, loss: f64) -> Control {
+        self.bar.set_message(format!("{loss:.4}"));
+        self.bar.inc(1);
+        Control::Continue
+    }
+
+    fn spectrum_started(&mut self, _epoch: usize) {
+        self.bar.set_message("(spectrum)");
+    }
+
+    fn epoch_finished(&mut self, record: &EpochRecord) {
+        self.bar.finish_and_clear();
+        if self.print_epochs {
+            println!("{}", epoch_line(record, self.epochs));
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Input file formats: `.npy` arrays and safetensors models.
+
+pub mod model;
+pub mod npy;

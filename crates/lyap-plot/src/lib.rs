@@ -1,0 +1,40 @@
+//! A small, generic charting layer over `plotters` used by the `lyap` CLI and reports.
+//!
+//! Three chart kinds, each saved to SVG or PNG chosen by the file extension:
+//! - [`LineChart`]: several named series of `(x, y)` points, optionally with a log-scaled y axis;
+//! - [`ErrorBarChart`]: named series of points with lower/upper error bounds;
+//! - [`ColourChart`]: groups of points (optionally joined by lines) coloured by a value on a
+//!   continuous colour scale, with a colour bar.
+//!
+//! Text is drawn with the embedded DejaVu Sans font (registered once with plotters), so PNG
+//! output never depends on fonts installed on the machine. Files are written atomically:
+//! rendered to a temporary file in the destination directory, then renamed over the target.
+
+mod axes;
+mod colour;
+mod errorbar;
+mod line;
+mod output;
+
+pub use colour::{colour_for, ColourChart, ColourGroup};
+pub use errorbar::{ErrorBarChart, ErrorBarSeries, ErrorPoint};
+pub use line::{LineChart, Series};
+pub use output::{save_figure, write_atomic, Figure, ImageFormat};
+
+/// Errors of the charting layer.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("{path}: unsupported figure extension (use .svg or .png)")]
+    UnsupportedFormat { path: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("drawing {title:?} failed: {message}")]
+    Draw { title: String, message: String },
+}
+
+/// Default figure size in pixels (width, height).
+pub const DEFAULT_SIZE: (u32, u32) = (960, 640);

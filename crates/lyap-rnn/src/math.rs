@@ -1,0 +1,197 @@
+//! Scalar activations, their slopes, and the row-scaling kernels every cell uses
+//! (DESIGN.md sections 2 and 3).
+//!
+//! Jacobians of the cells are sums of row-scaled weight blocks, `diag(v) M`. They are formed
+//! here by scaling rows on the fly (O(n^2), one pass over memory), never as a product with a
+//! dense diagonal matrix. All matrices are faer's column-major `Mat`, so the kernels walk
+//! column by column and, within a column, over contiguous rows.
+
+// `lyap_core::Real` has no `AddAssign` bound: `x = x + y` is the only spelling.
+#![allow(clippy::assign_op_pattern)]
+
+use faer::linalg::matmul::matmul;
+use faer::reborrow::ReborrowMut;
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+use lyap_core::Real;
+
+/// `1`, as `T`.
+#[inline]
+pub fn one<T: Real>() -> T {
+    T::of_f64(1.0)
+}
+
+/// The logistic sigmoid `s(x) = 1 / (1 + e^-x)`, evaluated without overflow for large `|x|`.
+#[inline]
+pub fn sigmoid<T: Real>(x: T) -> T {
+    if x >= T::zero() {
+        one::<T>() / (one::<T>() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (one::<T>() + e)
+    }
+}
+
+/// `s'(a) = s (1 - s)`, written in terms of the output `s = s(a)`.
+#[inline]
+pub fn sigmoid_slope<T: Real>(s: T) -> T {
+    s * (one::<T>() - s)
+}
+
+/// `tanh'(a) = 1 - t^2`, written in terms of the output `t = tanh(a)`.
+#[inline]
+pub fn tanh_slope<T: Real>(t: T) -> T {
+    one::<T>() - t * t
+}
+
+/// The nonlinearity `phi` of a vanilla RNN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Tanh,
+    Relu,
+}
+
+impl Activation {
+    /// `phi(a)`.
+    #[inline]
+    pub fn apply<T: Real>(self, a: T) -> T {
+        match self {
+            Activation::Tanh => a.tanh(),
+            Activation::Relu => a.max(T::zero()),
+        }
+    }
+
+    /// `phi'(a)` written in terms of the output `y = phi(a)`: `1 - y^2` for tanh, `[y > 0]` for
+    /// ReLU (the slope at the kink `a = 0` is taken as 0, as PyTorch does).
+    #[inline]
+    pub fn slope_from_output<T: Real>(self, y: T) -> T {
+        match self {
+            Activation::Tanh => tanh_slope(y),
+            Activation::Relu => {
+                if y > T::zero() {
+                    one()
+                } else {
+                    T::zero()
+                }
+            }
+        }
+    }
+}
+
+/// Rows `gate * n .. (gate + 1) * n` of a gate-stacked vector (PyTorch layout).
+#[inline]
+pub fn gate<T>(stacked: &[T], gate: usize, n: usize) -> &[T] {
+    &stacked[gate * n..(gate + 1) * n]
+}
+
+/// The first three gate blocks `[0, 1, 2]` of a gate-stacked vector.
+#[inline]
+pub fn first_three_gates<T>(stacked: &[T], n: usize) -> [&[T]; 3] {
+    [
+        gate(stacked, 0, n),
+        gate(stacked, 1, n),
+        gate(stacked, 2, n),
+    ]
+}
+
+/// Column `j` of an owned matrix as a contiguous slice.
+#[inline]
+pub fn column<T: Real>(mat: &Mat<T>, j: usize) -> &[T] {
+    mat.col_as_slice(j)
+}
+
+/// `dst = lhs rhs` (`Accum::Replace`) or `dst += lhs rhs` (`Accum::Add`).
+#[inline]
+pub fn gemm<T: Real>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    lhs: MatRef<'_, T>,
+    rhs: MatRef<'_, T>,
+    par: Par,
+) {
+    matmul(dst, accum, lhs, rhs, one::<T>(), par);
+}
+
+/// `out[r] = a[r] x[r] + b[r] y[r] + c[r] z[r]`: the fused three-gate combination that LSTM's
+/// `dc'/dh` and GRU's `dh'/dh` are made of, applied to one weight column.
+#[inline]
+pub fn combine_three<T: Real>(out: &mut [T], coefficients: [&[T]; 3], blocks: [&[T]; 3]) {
+    let n = out.len();
+    let ([a, b, c], [x, y, z]) = (coefficients, blocks);
+    let (a, b, c, x, y, z) = (&a[..n], &b[..n], &c[..n], &x[..n], &y[..n], &z[..n]);
+    for r in 0..n {
+        out[r] = a[r] * x[r] + b[r] * y[r] + c[r] * z[r];
+    }
+}
+
+/// `out[r] = a[r] x[r] + b[r] y[r]` (LSTM's `dh'/d. = diag(tc*do) W_o + diag(o*dtc) G`).
+#[inline]
+pub fn combine_two<T: Real>(out: &mut [T], [a, b]: [&[T]; 2], [x, y]: [&[T]; 2]) {
+    for ((((o, &a), &b), &x), &y) in out.iter_mut().zip(a).zip(b).zip(x).zip(y) {
+        *o = a * x + b * y;
+    }
+}
+
+/// `out[r, c] = scale[r] * src[r, c]` for every column: `diag(scale) src`, by row scaling.
+pub fn set_row_scaled<T: Real>(out: &mut Mat<T>, scale: &[T], src: &Mat<T>) {
+    for j in 0..src.ncols() {
+        let (dst, from) = (out.col_as_slice_mut(j), src.col_as_slice(j));
+        for ((d, &s), &v) in dst.iter_mut().zip(scale).zip(from) {
+            *d = s * v;
+        }
+    }
+}
+
+/// `out[r, c] += scale[r] * src[r, c]`: adds `diag(scale) src` by row scaling, for the
+/// diagonal blocks of a Jacobian (LSTM's `c`-columns, GRU's `diag(z)`) applied to tangents.
+pub fn add_row_scaled<T: Real>(mut out: MatMut<'_, T>, scale: &[T], src: MatRef<'_, T>) {
+    for j in 0..out.ncols() {
+        let contiguous = (
+            out.rb_mut().col_mut(j).try_as_col_major_mut(),
+            src.col(j).try_as_col_major(),
+        );
+        if let (Some(dst), Some(from)) = contiguous {
+            for ((d, &s), &v) in dst
+                .as_slice_mut()
+                .iter_mut()
+                .zip(scale)
+                .zip(from.as_slice())
+            {
+                *d = *d + s * v;
+            }
+        } else {
+            for (r, &s) in scale.iter().enumerate() {
+                out[(r, j)] = out[(r, j)] + s * src[(r, j)];
+            }
+        }
+    }
+}
+
+/// `out[r, c] = a[r] * x[r, c] + b[r] * y[r, c]`: the 2x2 diagonal block of a full-state
+/// LSTM's transposed Jacobian, `out_c = diag(o dtc f) W_h + diag(f) W_c`.
+pub fn set_two_row_scaled<T: Real>(
+    mut out: MatMut<'_, T>,
+    (a, x): (&[T], MatRef<'_, T>),
+    (b, y): (&[T], MatRef<'_, T>),
+) {
+    for j in 0..out.ncols() {
+        for r in 0..a.len() {
+            out[(r, j)] = a[r] * x[(r, j)] + b[r] * y[(r, j)];
+        }
+    }
+}
+
+/// `out[r] += v[r]` for every column `r` of `mat`'s diagonal (adds `diag(v)` to a dense square
+/// block in O(n)).
+pub fn add_to_diagonal<T: Real>(mat: &mut Mat<T>, v: &[T]) {
+    for (r, &x) in v.iter().enumerate() {
+        mat[(r, r)] = mat[(r, r)] + x;
+    }
+}
+
+/// Resizes `mat` to `rows x cols` (contents unspecified) only if its shape differs, so buffers
+/// are reused across calls.
+pub fn ensure_shape<T: Real>(mat: &mut Mat<T>, rows: usize, cols: usize) {
+    if mat.nrows() != rows || mat.ncols() != cols {
+        *mat = Mat::zeros(rows, cols);
+    }
+}

@@ -1,0 +1,404 @@
+//! The JSON result of a spectrum computation (DESIGN.md section 6), written by
+//! `lyap spectrum --out` and read back by tests and by training runs.
+//!
+//! JSON has no infinity or NaN: such values are written as `null`. On reading, `null` becomes
+//! `-inf` where only a diverged exponent can produce it (means, per-sequence exponents, the
+//! summary's max / mean / min / sum) and `NaN` where it means "undefined" (std, sem with one
+//! sequence or a diverged exponent; variance; Kaplan-Yorke dimension). `warnings` says which
+//! exponents diverged.
+
+use crate::arch::LstmState;
+use crate::weights::StackWeights;
+use lyap_core::{summarize, Real, Spectrum, SpectrumSummary};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::str::FromStr;
+
+/// Base of the logarithm the exponents are expressed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum LogBase {
+    /// Natural log: nats per step (the engine's unit).
+    #[default]
+    #[serde(rename = "e")]
+    E,
+    /// Base 2: bits per step (the paper's unit).
+    #[serde(rename = "2")]
+    Two,
+}
+
+impl LogBase {
+    /// `"e"` or `"2"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogBase::E => "e",
+            LogBase::Two => "2",
+        }
+    }
+
+    /// Unit of an exponent in this base, per step.
+    pub fn unit(self) -> &'static str {
+        match self {
+            LogBase::E => "nats/step",
+            LogBase::Two => "bits/step",
+        }
+    }
+
+    /// A natural-log exponent expressed in this base (`lambda / ln 2` for bits).
+    pub fn convert(self, nats: f64) -> f64 {
+        match self {
+            LogBase::E => nats,
+            LogBase::Two => nats / std::f64::consts::LN_2,
+        }
+    }
+}
+
+impl FromStr for LogBase {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "e" => Ok(LogBase::E),
+            "2" => Ok(LogBase::Two),
+            _ => Err(format!("unknown log base '{s}': expected e or 2")),
+        }
+    }
+}
+
+/// `"model"`: the network the spectrum belongs to and the state it was computed for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub arch: String,
+    pub layers: usize,
+    pub hidden_size: usize,
+    pub input_size: usize,
+    /// `full` (LSTM `(h, c)`) or `hidden` (`h` only); for RNN and GRU the state is `h` anyway.
+    pub state: String,
+    pub state_dim: usize,
+}
+
+impl ModelInfo {
+    /// The description of `weights` analysed with `state` in a system of dimension `state_dim`.
+    pub fn new<T: Real>(weights: &StackWeights<T>, state: LstmState, state_dim: usize) -> Self {
+        Self {
+            arch: weights.arch.name().to_string(),
+            layers: weights.num_layers(),
+            hidden_size: weights.hidden_size,
+            input_size: weights.input_size,
+            state: state.name().to_string(),
+            state_dim,
+        }
+    }
+}
+
+/// `"config"`: the settings of the computation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfigInfo {
+    pub batch: usize,
+    pub steps: usize,
+    pub warmup: usize,
+    pub qr_every: usize,
+    pub k: usize,
+    pub log_base: LogBase,
+    /// `f64` or `f32`.
+    pub precision: String,
+    pub paper_compat: bool,
+}
+
+/// `"exponents"`: mean, sample standard deviation (ddof = 1) and standard error over the
+/// batch, each of length k, in QR order, in the report's log base.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExponentStats {
+    #[serde(with = "null_neg_inf")]
+    pub mean: Vec<f64>,
+    #[serde(with = "null_nan")]
+    pub std: Vec<f64>,
+    #[serde(with = "null_nan")]
+    pub sem: Vec<f64>,
+}
+
+/// `"summary"`: features of the mean spectrum ([`lyap_core::summarize`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryInfo {
+    #[serde(with = "null_neg_inf")]
+    pub max: f64,
+    #[serde(with = "null_neg_inf")]
+    pub mean: f64,
+    #[serde(with = "null_neg_inf")]
+    pub min: f64,
+    #[serde(with = "null_nan")]
+    pub variance: f64,
+    #[serde(with = "null_neg_inf")]
+    pub sum: f64,
+    pub n_positive: usize,
+    #[serde(with = "null_nan")]
+    pub kaplan_yorke_dimension: f64,
+}
+
+impl From<SpectrumSummary> for SummaryInfo {
+    fn from(s: SpectrumSummary) -> Self {
+        Self {
+            max: s.max,
+            mean: s.mean,
+            min: s.min,
+            variance: s.variance,
+            sum: s.sum,
+            n_positive: s.n_positive,
+            kaplan_yorke_dimension: s.kaplan_yorke_dimension,
+        }
+    }
+}
+
+/// `"timing"`: wall-clock seconds of the spectrum computation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub seconds: f64,
+}
+
+/// The whole JSON result of DESIGN.md section 6.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpectrumReport {
+    pub model: ModelInfo,
+    pub config: ConfigInfo,
+    pub exponents: ExponentStats,
+    /// `per_sequence[b][i]`: exponent `i` of sequence `b`.
+    #[serde(with = "null_neg_inf")]
+    pub per_sequence: Vec<Vec<f64>>,
+    pub summary: SummaryInfo,
+    pub timing: Timing,
+    /// Human-readable notes on diverged or undefined values.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+impl SpectrumReport {
+    /// The report of `spectrum` (natural-log exponents from the engine), converted to
+    /// `config.log_base`; the summary is computed from the converted mean spectrum.
+    pub fn new(spectrum: &Spectrum, model: ModelInfo, config: ConfigInfo, seconds: f64) -> Self {
+        let base = config.log_base;
+        let convert = |v: &[f64]| -> Vec<f64> { v.iter().map(|&x| base.convert(x)).collect() };
+        let stats = &spectrum.statistics;
+        let exponents = ExponentStats {
+            mean: convert(&stats.mean),
+            std: convert(&stats.std),
+            sem: convert(&stats.sem),
+        };
+        let per_sequence = spectrum
+            .per_sequence
+            .iter()
+            .map(|s| convert(&s.exponents))
+            .collect();
+        let summary = summarize(&exponents.mean).into();
+        let warnings = warnings(&exponents, spectrum.per_sequence.len());
+        Self {
+            model,
+            config,
+            exponents,
+            per_sequence,
+            summary,
+            timing: Timing { seconds },
+            warnings,
+        }
+    }
+
+    /// Pretty-printed JSON (non-finite values as `null`).
+    pub fn to_json(&self) -> String {
+        // Serialising plain structs of numbers, strings and vectors cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Parses a report written by [`SpectrumReport::to_json`].
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+/// Which exponents diverged (`-inf`: a tangent direction collapsed exactly, as with dead ReLU
+/// units or zero weights), which are NaN, and whether std/sem are undefined.
+fn warnings(exponents: &ExponentStats, batch: usize) -> Vec<String> {
+    let list = |pred: &dyn Fn(f64) -> bool| -> Vec<String> {
+        let indices: Vec<String> = exponents
+            .mean
+            .iter()
+            .enumerate()
+            .filter(|(_, &x)| pred(x))
+            .map(|(i, _)| (i + 1).to_string())
+            .collect();
+        indices
+    };
+    let mut out = Vec::new();
+    let minus_inf = list(&|x| x == f64::NEG_INFINITY);
+    if !minus_inf.is_empty() {
+        out.push(format!(
+            "exponents {} diverged to -inf (a tangent direction collapsed exactly, e.g. dead \
+             ReLU units or zero weights); written as null",
+            minus_inf.join(", ")
+        ));
+    }
+    let other = list(&|x| x.is_nan() || x == f64::INFINITY);
+    if !other.is_empty() {
+        out.push(format!(
+            "exponents {} are NaN or +inf (numerical overflow); written as null",
+            other.join(", ")
+        ));
+    }
+    if batch == 1 {
+        out.push("std and sem are undefined for a single sequence; written as null".into());
+    }
+    out
+}
+
+/// Values that JSON writes with non-finite `f64`s replaced by `null`.
+trait Nullable: Sized {
+    type Repr: Serialize + DeserializeOwned;
+    fn to_repr(&self) -> Self::Repr;
+    fn from_repr(repr: Self::Repr, null: f64) -> Self;
+}
+
+impl Nullable for f64 {
+    type Repr = Option<f64>;
+    fn to_repr(&self) -> Option<f64> {
+        self.is_finite().then_some(*self)
+    }
+    fn from_repr(repr: Option<f64>, null: f64) -> Self {
+        repr.unwrap_or(null)
+    }
+}
+
+impl<V: Nullable> Nullable for Vec<V> {
+    type Repr = Vec<V::Repr>;
+    fn to_repr(&self) -> Self::Repr {
+        self.iter().map(Nullable::to_repr).collect()
+    }
+    fn from_repr(repr: Self::Repr, null: f64) -> Self {
+        repr.into_iter().map(|r| V::from_repr(r, null)).collect()
+    }
+}
+
+fn serialize_nullable<V: Nullable, S: Serializer>(value: &V, s: S) -> Result<S::Ok, S::Error> {
+    value.to_repr().serialize(s)
+}
+
+fn deserialize_nullable<'de, V: Nullable, D: Deserializer<'de>>(
+    d: D,
+    null: f64,
+) -> Result<V, D::Error> {
+    V::Repr::deserialize(d).map(|r| V::from_repr(r, null))
+}
+
+/// Non-finite written as `null`, `null` read as `-inf`.
+mod null_neg_inf {
+    use super::*;
+    pub(super) fn serialize<V: Nullable, S: Serializer>(v: &V, s: S) -> Result<S::Ok, S::Error> {
+        serialize_nullable(v, s)
+    }
+    pub(super) fn deserialize<'de, V: Nullable, D: Deserializer<'de>>(d: D) -> Result<V, D::Error> {
+        deserialize_nullable(d, f64::NEG_INFINITY)
+    }
+}
+
+/// Non-finite written as `null`, `null` read as `NaN`.
+mod null_nan {
+    use super::*;
+    pub(super) fn serialize<V: Nullable, S: Serializer>(v: &V, s: S) -> Result<S::Ok, S::Error> {
+        serialize_nullable(v, s)
+    }
+    pub(super) fn deserialize<'de, V: Nullable, D: Deserializer<'de>>(d: D) -> Result<V, D::Error> {
+        deserialize_nullable(d, f64::NAN)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::Arch;
+    use lyap_core::{column_statistics, SequenceSpectrum};
+
+    fn spectrum(rows: &[Vec<f64>]) -> Spectrum {
+        let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
+        Spectrum {
+            per_sequence: rows
+                .iter()
+                .map(|r| SequenceSpectrum {
+                    exponents: r.clone(),
+                    trace: vec![],
+                })
+                .collect(),
+            statistics: column_statistics(&refs),
+        }
+    }
+
+    fn report(rows: &[Vec<f64>], log_base: LogBase) -> SpectrumReport {
+        let weights = StackWeights::<f64>::random(Arch::RnnRelu, 2, 3, 1, false, 0.1, 1);
+        let config = ConfigInfo {
+            batch: rows.len(),
+            steps: 10,
+            warmup: 0,
+            qr_every: 1,
+            k: rows[0].len(),
+            log_base,
+            precision: "f64".into(),
+            paper_compat: false,
+        };
+        let model = ModelInfo::new(&weights, LstmState::Full, 3);
+        SpectrumReport::new(&spectrum(rows), model, config, 0.5)
+    }
+
+    #[test]
+    fn layout_matches_design_and_round_trips() {
+        let r = report(&[vec![0.1, -0.5, -1.0], vec![0.3, -0.7, -1.0]], LogBase::E);
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        for key in [
+            "model",
+            "config",
+            "exponents",
+            "per_sequence",
+            "summary",
+            "timing",
+            "warnings",
+        ] {
+            assert!(json.get(key).is_some(), "{key}");
+        }
+        assert_eq!(json["model"]["arch"], "rnn-relu");
+        assert_eq!(json["config"]["log_base"], "e");
+        assert_eq!(json["exponents"]["mean"].as_array().unwrap().len(), 3);
+        assert!(r.warnings.is_empty());
+        assert_eq!(SpectrumReport::from_json(&r.to_json()).unwrap(), r);
+    }
+
+    #[test]
+    fn minus_infinity_becomes_null_with_a_warning_and_reads_back() {
+        let r = report(
+            &[vec![0.2, f64::NEG_INFINITY], vec![0.4, f64::NEG_INFINITY]],
+            LogBase::E,
+        );
+        let text = r.to_json();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(json["exponents"]["mean"][1].is_null());
+        assert!(json["exponents"]["std"][1].is_null());
+        assert!(json["per_sequence"][0][1].is_null());
+        assert!(json["summary"]["min"].is_null());
+        assert!(
+            r.warnings[0].starts_with("exponents 2 diverged"),
+            "{:?}",
+            r.warnings
+        );
+        let back = SpectrumReport::from_json(&text).unwrap();
+        assert_eq!(back.exponents.mean[1], f64::NEG_INFINITY);
+        assert!(back.exponents.std[1].is_nan());
+        assert_eq!(back.per_sequence[1][1], f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn bits_divide_by_ln2_and_single_sequence_warns() {
+        let nats = report(&[vec![0.5, -1.0]], LogBase::E);
+        let bits = report(&[vec![0.5, -1.0]], LogBase::Two);
+        let ln2 = std::f64::consts::LN_2;
+        assert!((bits.exponents.mean[0] - 0.5 / ln2).abs() < 1e-15);
+        assert!((bits.summary.sum - nats.summary.sum / ln2).abs() < 1e-15);
+        assert_eq!(
+            bits.summary.kaplan_yorke_dimension,
+            nats.summary.kaplan_yorke_dimension
+        );
+        assert_eq!(bits.config.log_base.name(), "2");
+        assert!(bits.warnings.iter().any(|w| w.contains("single sequence")));
+    }
+}

@@ -1,0 +1,122 @@
+//! Losses over all positions of a batch and their gradients with respect to the readout
+//! outputs (logits for classes, predictions for signals).
+//!
+//! Outputs are `rows x width` row-major, one row per (time, sequence) position.
+//! - Cross-entropy, mean over the `R` rows, with a numerically stable log-softmax:
+//!   `L = (1/R) sum_r [ m_r + ln sum_j exp(z_rj - m_r) - z_{r,y_r} ]`, `m_r = max_j z_rj`;
+//!   `dL/dz_rj = (softmax(z_r)_j - [j = y_r]) / R`.
+//! - Mean squared error, mean over all `R * D` entries (PyTorch's `MSELoss()`):
+//!   `L = (1/(R D)) sum (y - t)^2`, `dL/dy = 2 (y - t) / (R D)`.
+
+use crate::data::Targets;
+use lyap_core::Real;
+use rayon::prelude::*;
+
+/// Which loss a task trains with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossKind {
+    CrossEntropy,
+    MeanSquaredError,
+}
+
+/// Rows per parallel chunk (keeps the per-row loss buffer out of the picture for tiny batches).
+const ROWS_PER_TASK: usize = 256;
+
+/// The loss of `outputs` against `targets`; when `gradient` is true, `outputs` is overwritten
+/// with `dL/doutputs`. Per-row losses are summed in order in `f64`, so the result does not
+/// depend on the number of threads.
+pub fn loss_and_gradient<T: Real>(
+    outputs: &mut [T],
+    targets: &Targets<T>,
+    width: usize,
+    gradient: bool,
+) -> f64 {
+    let rows = outputs.len() / width;
+    let chunk = ROWS_PER_TASK * width;
+    let partial: Vec<f64> = match targets {
+        Targets::Classes(classes) => {
+            let scale = T::of_f64(1.0 / rows as f64);
+            outputs
+                .par_chunks_mut(chunk)
+                .zip(classes.par_chunks(ROWS_PER_TASK))
+                .map(|(block, classes)| {
+                    block
+                        .chunks_exact_mut(width)
+                        .zip(classes)
+                        .map(|(logits, &class)| {
+                            cross_entropy_row(logits, class as usize, scale, gradient)
+                        })
+                        .sum::<f64>()
+                })
+                .collect()
+        }
+        Targets::Values(values) => {
+            let scale = T::of_f64(2.0 / outputs.len() as f64);
+            outputs
+                .par_chunks_mut(chunk)
+                .zip(values.par_chunks(chunk))
+                .map(|(block, target)| {
+                    let mut sum = 0.0;
+                    for (y, &t) in block.iter_mut().zip(target) {
+                        let diff = *y - t;
+                        sum += diff.as_f64() * diff.as_f64();
+                        if gradient {
+                            *y = diff * scale;
+                        }
+                    }
+                    sum
+                })
+                .collect()
+        }
+    };
+    let total: f64 = partial.iter().sum();
+    match targets {
+        Targets::Classes(_) => total / rows as f64,
+        Targets::Values(_) => total / outputs.len() as f64,
+    }
+}
+
+/// `-log softmax(z)_class` of one row; with `gradient`, `z <- (softmax(z) - e_class) * scale`.
+fn cross_entropy_row<T: Real>(logits: &mut [T], class: usize, scale: T, gradient: bool) -> f64 {
+    let max = logits.iter().copied().fold(T::neg_infinity(), T::max);
+    let mut sum = T::zero();
+    for z in logits.iter() {
+        sum += (*z - max).exp();
+    }
+    let log_sum = max + sum.ln();
+    let loss = (log_sum - logits[class]).as_f64();
+    if gradient {
+        for z in logits.iter_mut() {
+            *z = (*z - log_sum).exp() * scale;
+        }
+        logits[class] -= scale;
+    }
+    loss
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_entropy_matches_hand_values_and_is_stable() {
+        // one row, logits (0, ln 3): softmax (1/4, 3/4); class 1 -> loss ln(4/3)
+        let mut z = vec![0.0f64, 3f64.ln()];
+        let loss = loss_and_gradient(&mut z, &Targets::Classes(vec![1]), 2, true);
+        assert!((loss - (4.0f64 / 3.0).ln()).abs() < 1e-15);
+        assert!((z[0] - 0.25).abs() < 1e-15 && (z[1] + 0.25).abs() < 1e-15);
+        // huge logits do not overflow
+        let mut z = vec![1000.0f32, 0.0, -1000.0];
+        let loss = loss_and_gradient(&mut z, &Targets::Classes(vec![0]), 3, false);
+        assert!(loss.abs() < 1e-6);
+    }
+
+    #[test]
+    fn mse_is_the_mean_over_all_entries() {
+        let mut y = vec![1.0f64, 2.0, 3.0, 5.0];
+        let t = Targets::Values(vec![0.0, 2.0, 3.0, 3.0]);
+        let loss = loss_and_gradient(&mut y, &t, 2, true);
+        assert!((loss - 5.0 / 4.0).abs() < 1e-15);
+        assert_eq!(y, vec![0.5, 0.0, 0.0, 1.0]);
+    }
+}

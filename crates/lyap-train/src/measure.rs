@@ -1,0 +1,110 @@
+//! What a run records of its network each epoch: the Lyapunov spectrum (DESIGN.md sections 2
+//! and 5) and the PyTorch-compatible checkpoint (DESIGN.md section 6).
+
+use crate::config::{Precision, TrainConfig};
+use crate::data::TaskKind;
+use crate::error::TrainError;
+use crate::model::Model;
+use lyap_core::{lyapunov_spectrum, Real, SpectrumConfig, TangentSystem};
+use lyap_rnn::pytorch::{save_stack, ExtraTensor, SaveDtype};
+use lyap_rnn::report::{ConfigInfo, LogBase, ModelInfo, SpectrumReport};
+use lyap_rnn::{LstmState, RecurrentStack, StackWeights};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Key prefix of the recurrent weights in checkpoints (`rnn.weight_ih_l0`, ...).
+pub const STACK_PREFIX: &str = "rnn.";
+
+/// The spectrum of `weights` driven by `inputs` (embedded, `[time][input_size]` each), with
+/// the run's `le_*` settings: all `state_dim` exponents, QR every step, natural log, computed
+/// in `f64` (like `lyap spectrum`'s default), so that reloading an `f32` checkpoint into
+/// `lyap spectrum --model` reproduces it exactly. The report's timing is the wall-clock time
+/// of the computation.
+pub fn spectrum_report<T: Real>(
+    weights: &StackWeights<T>,
+    inputs: &[Vec<f64>],
+    warmup: usize,
+    steps: usize,
+    state: LstmState,
+) -> Result<SpectrumReport, String> {
+    let start = Instant::now();
+    let stack = RecurrentStack::new(weights.cast::<f64>(), state).map_err(|e| e.to_string())?;
+    let k = stack.state_dim();
+    let mut config = SpectrumConfig::new(k, steps);
+    config.warmup = warmup;
+    let length = (warmup + steps) * weights.input_size;
+    let sequences: Vec<&[f64]> = inputs.iter().map(|s| &s[..length.min(s.len())]).collect();
+    let spectrum = lyapunov_spectrum(&stack, &sequences, &config).map_err(|e| e.to_string())?;
+    let seconds = start.elapsed().as_secs_f64();
+    let model = ModelInfo::new(weights, state, k);
+    let info = ConfigInfo {
+        batch: inputs.len(),
+        steps,
+        warmup,
+        qr_every: 1,
+        k,
+        log_base: LogBase::E,
+        precision: "f64".into(),
+        paper_compat: false,
+    };
+    Ok(SpectrumReport::new(&spectrum, model, info, seconds))
+}
+
+/// The spectrum of a model at `epoch` with the run's settings.
+pub fn epoch_spectrum<T: Real>(
+    model: &Model<T>,
+    inputs: &[Vec<f64>],
+    config: &TrainConfig,
+    epoch: usize,
+) -> Result<SpectrumReport, TrainError> {
+    spectrum_report(
+        &model.stack,
+        inputs,
+        config.le_warmup,
+        config.le_steps,
+        config.le_state,
+    )
+    .map_err(|reason| TrainError::Spectrum { epoch, reason })
+}
+
+/// The safetensors bytes of a checkpoint: the stack under `rnn.` with PyTorch's names, the
+/// readout as `fc.weight` (`[out, hidden]`) and `fc.bias`, metadata `arch` (+ `nonlinearity`
+/// for vanilla RNNs, added by `save_stack`), `task`, `epoch`, and for text tasks `vocab` (a
+/// JSON array of one-character strings in index order). Stored in the training precision.
+pub fn checkpoint_bytes<T: Real>(
+    model: &Model<T>,
+    kind: &TaskKind,
+    config: &TrainConfig,
+    epoch: usize,
+) -> Result<Vec<u8>, TrainError> {
+    let (v, n) = (model.output_size(), model.hidden());
+    let weight: Vec<f64> = (0..v)
+        .flat_map(|r| (0..n).map(move |c| model.fc_weight[(r, c)].as_f64()))
+        .collect();
+    let extra = [
+        ExtraTensor {
+            name: "fc.weight".into(),
+            shape: vec![v, n],
+            values: weight,
+        },
+        ExtraTensor {
+            name: "fc.bias".into(),
+            shape: vec![v],
+            values: model.fc_bias.iter().map(|x| x.as_f64()).collect(),
+        },
+    ];
+    let mut metadata = HashMap::from([
+        ("task".to_string(), config.task.name().to_string()),
+        ("epoch".to_string(), epoch.to_string()),
+        ("dropout".to_string(), config.dropout.to_string()),
+    ]);
+    if let Some(vocab) = kind.vocab_json() {
+        metadata.insert("vocab".into(), vocab);
+    }
+    let dtype = match config.precision {
+        Precision::F32 => SaveDtype::F32,
+        Precision::F64 => SaveDtype::F64,
+    };
+    save_stack(&model.stack, STACK_PREFIX, &extra, &metadata, dtype)
+        .map_err(|e| TrainError::Checkpoint(e.to_string()))
+}
