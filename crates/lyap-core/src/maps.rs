@@ -110,10 +110,10 @@ impl<T: Real> TangentSystem<T> for LinearMap<T> {
         for r in 0..self.a.nrows() {
             let mut sum = T::of_f64(0.0);
             for c in 0..self.a.ncols() {
-                sum = sum + self.a[(r, c)] * ws.state[c];
+                sum += self.a[(r, c)] * ws.state[c];
             }
             for (c, &x) in input.iter().enumerate() {
-                sum = sum + self.b[(r, c)] * x;
+                sum += self.b[(r, c)] * x;
             }
             ws.next[r] = sum;
         }

@@ -68,7 +68,11 @@ impl Figure for ErrorBarChart {
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let valid = |p: &&ErrorPoint| p.x.is_finite() && p.y.is_finite();
-        let points = || self.series.iter().flat_map(|s| s.points.iter().filter(valid));
+        let points = || {
+            self.series
+                .iter()
+                .flat_map(|s| s.points.iter().filter(valid))
+        };
         let ys = points()
             .flat_map(|p| [p.y, p.lower, p.upper])
             .chain(self.reference_y);
@@ -115,7 +119,10 @@ impl Figure for ErrorBarChart {
                     .map_err(|e| e.to_string())?;
             }
             let drawn = chart
-                .draw_series(good.iter().map(|p| Circle::new((p.x, p.y), 4, style.filled())))
+                .draw_series(
+                    good.iter()
+                        .map(|p| Circle::new((p.x, p.y), 4, style.filled())),
+                )
                 .map_err(|e| e.to_string())?;
             if !series.name.is_empty() {
                 any_label = true;

@@ -88,9 +88,9 @@ impl Figure for LineChart {
                     .map_err(|e| e.to_string())?;
                 if j == 0 && !series.name.is_empty() {
                     any_label = true;
-                    drawn.label(series.name.as_str()).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], style)
-                    });
+                    drawn
+                        .label(series.name.as_str())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
                 }
                 if self.markers {
                     chart

@@ -85,8 +85,7 @@ pub fn save_figure<F: Figure>(figure: &F, path: &Path, size: (u32, u32)) -> Resu
                 figure
                     .draw(&area)
                     .map_err(|e| draw_error(figure.title(), e))?;
-                area.present()
-                    .map_err(|e| draw_error(figure.title(), e))?;
+                area.present().map_err(|e| draw_error(figure.title(), e))?;
             }
             write_atomic(path, svg.as_bytes())
         }
@@ -99,8 +98,7 @@ pub fn save_figure<F: Figure>(figure: &F, path: &Path, size: (u32, u32)) -> Resu
                 figure
                     .draw(&area)
                     .map_err(|e| draw_error(figure.title(), e))?;
-                area.present()
-                    .map_err(|e| draw_error(figure.title(), e))?;
+                area.present().map_err(|e| draw_error(figure.title(), e))?;
                 Ok(())
             })();
             match rendered {

@@ -27,10 +27,15 @@ fn error_chart() -> ErrorBarChart {
 }
 
 fn colour_chart() -> ColourChart {
-    ColourChart::new("Spectra by final loss", "index", "exponent", "final val loss")
-        .with_group(vec![(1.0, 0.1), (2.0, -0.5), (3.0, -1.0)], 1.2)
-        .with_group(vec![(1.0, 0.0), (2.0, -0.7), (3.0, f64::NEG_INFINITY)], 2.5)
-        .with_lines(true)
+    ColourChart::new(
+        "Spectra by final loss",
+        "index",
+        "exponent",
+        "final val loss",
+    )
+    .with_group(vec![(1.0, 0.1), (2.0, -0.5), (3.0, -1.0)], 1.2)
+    .with_group(vec![(1.0, 0.0), (2.0, -0.7), (3.0, f64::NEG_INFINITY)], 2.5)
+    .with_lines(true)
 }
 
 fn svg_text(figure: &impl Figure, dir: &std::path::Path, name: &str) -> String {
@@ -43,7 +48,13 @@ fn svg_text(figure: &impl Figure, dir: &std::path::Path, name: &str) -> String {
 fn svg_contains_title_axis_labels_and_legend() {
     let dir = tempfile::tempdir().unwrap();
     let svg = svg_text(&line_chart(), dir.path(), "line.svg");
-    for text in ["Loss curves", "epoch", "validation loss", "train loss", "val loss"] {
+    for text in [
+        "Loss curves",
+        "epoch",
+        "validation loss",
+        "train loss",
+        "val loss",
+    ] {
         assert!(svg.contains(text), "missing {text:?}");
     }
     let svg = svg_text(&error_chart(), dir.path(), "err.svg");

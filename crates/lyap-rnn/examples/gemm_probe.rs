@@ -8,13 +8,33 @@ fn main() {
     for par in [Par::Seq, Par::rayon(0)] {
         let start = Instant::now();
         for _ in 0..100 {
-            faer::linalg::matmul::matmul(out.as_mut(), Accum::Replace, u.as_ref(), h.as_ref(), 1.0, par);
+            faer::linalg::matmul::matmul(
+                out.as_mut(),
+                Accum::Replace,
+                u.as_ref(),
+                h.as_ref(),
+                1.0,
+                par,
+            );
         }
-        println!("{par:?}: {:.2} ms per gemm", start.elapsed().as_secs_f64() * 10.0);
+        println!(
+            "{par:?}: {:.2} ms per gemm",
+            start.elapsed().as_secs_f64() * 10.0
+        );
         let start = Instant::now();
         for _ in 0..100 {
-            faer::linalg::matmul::matmul(hh.as_mut(), Accum::Replace, u.transpose(), out.as_ref(), 1.0, par);
+            faer::linalg::matmul::matmul(
+                hh.as_mut(),
+                Accum::Replace,
+                u.transpose(),
+                out.as_ref(),
+                1.0,
+                par,
+            );
         }
-        println!("{par:?} transposed: {:.2} ms per gemm", start.elapsed().as_secs_f64() * 10.0);
+        println!(
+            "{par:?} transposed: {:.2} ms per gemm",
+            start.elapsed().as_secs_f64() * 10.0
+        );
     }
 }

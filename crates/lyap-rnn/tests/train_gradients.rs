@@ -6,9 +6,9 @@
 mod common;
 
 use common::*;
+use faer::Mat;
 use lyap_core::TangentSystem;
 use lyap_rnn::train::{backward_batch, forward_batch, ForwardCache};
-use faer::Mat;
 use lyap_rnn::{Arch, LstmState, RecurrentStack, StackWeights};
 
 const BATCH: usize = 3;
@@ -33,7 +33,11 @@ fn loss(weights: &StackWeights<f64>, inputs: &[f64], masks: Option<&[Vec<f64>]>,
 
 /// The smallest `|W x_t + U h_(t-1) + b|` over all units, steps, samples and layers of a
 /// vanilla RNN (recomputed here from each layer's outputs).
-fn min_abs_preactivation(weights: &StackWeights<f64>, inputs: &[f64], masks: Option<&[Vec<f64>]>) -> f64 {
+fn min_abs_preactivation(
+    weights: &StackWeights<f64>,
+    inputs: &[f64],
+    masks: Option<&[Vec<f64>]>,
+) -> f64 {
     let (n, columns) = (HIDDEN_SIZE, SEQ_LEN * BATCH);
     let mut layer_inputs = inputs.to_vec();
     let mut smallest = f64::INFINITY;
@@ -44,9 +48,22 @@ fn min_abs_preactivation(weights: &StackWeights<f64>, inputs: &[f64], masks: Opt
             input_size: m,
             ..weights.clone()
         };
-        let outputs = forward_batch(&single, &layer_inputs, BATCH, SEQ_LEN, None, &mut ForwardCache::new());
+        let outputs = forward_batch(
+            &single,
+            &layer_inputs,
+            BATCH,
+            SEQ_LEN,
+            None,
+            &mut ForwardCache::new(),
+        );
         let x = Mat::from_fn(m, columns, |r, c| layer_inputs[c * m + r]);
-        let h_prev = Mat::from_fn(n, columns, |r, c| if c < BATCH { 0.0 } else { outputs[(c - BATCH) * n + r] });
+        let h_prev = Mat::from_fn(n, columns, |r, c| {
+            if c < BATCH {
+                0.0
+            } else {
+                outputs[(c - BATCH) * n + r]
+            }
+        });
         let mut preact = &layer.weight_ih * &x + &layer.weight_hh * &h_prev;
         if let (Some(bi), Some(bh)) = (&layer.bias_ih, &layer.bias_hh) {
             preact += Mat::from_fn(n, columns, |r, _| bi[r] + bh[r]);
@@ -101,7 +118,9 @@ fn gradients_match_finite_differences() {
                     // ReLU: finite differences are only valid away from its kink at 0
                     let weights = (50..)
                         .map(|seed| random_weights(arch, layers, bias, seed))
-                        .find(|w| arch != Arch::RnnRelu || min_abs_preactivation(w, &inputs, masks) > 1e-3)
+                        .find(|w| {
+                            arch != Arch::RnnRelu || min_abs_preactivation(w, &inputs, masks) > 1e-3
+                        })
                         .unwrap();
 
                     let mut cache = ForwardCache::new();

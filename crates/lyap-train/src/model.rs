@@ -115,7 +115,7 @@ impl<T: Real> Model<T> {
             init_scale,
             seed,
         );
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7265_6164_6f75_74);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0072_6561_646f_7574);
         let bound = 1.0 / (shape.hidden as f64).sqrt();
         let (v, n) = (shape.output_size, shape.hidden);
         let values: Vec<f64> = (0..v * n + v)
@@ -223,7 +223,7 @@ impl<T: Real> Model<T> {
             &mut ws.cache,
         );
         if let Some(mask) = &masks.output {
-            top.iter_mut().zip(mask).for_each(|(h, &m)| *h = *h * m);
+            top.iter_mut().zip(mask).for_each(|(h, &m)| *h *= m);
         }
         let (rows, n, v) = (
             batch.batch * batch.seq_len,
@@ -245,7 +245,7 @@ impl<T: Real> Model<T> {
         for row in ws.outputs.chunks_exact_mut(v) {
             row.iter_mut()
                 .zip(&self.fc_bias)
-                .for_each(|(z, &c)| *z = *z + c);
+                .for_each(|(z, &c)| *z += c);
         }
         ws.d_hidden = top;
     }
@@ -289,7 +289,7 @@ impl<T: Real> Model<T> {
                 .fc_bias
                 .iter_mut()
                 .zip(row)
-                .for_each(|(g, &d)| *g = *g + d);
+                .for_each(|(g, &d)| *g += d);
         }
         // dY^T (n x R) = W^T (n x V) dZ^T (V x R); then dH = dY * M
         let mut d_top = std::mem::take(&mut ws.d_hidden);
@@ -303,7 +303,7 @@ impl<T: Real> Model<T> {
             Par::rayon(0),
         );
         if let Some(mask) = &masks.output {
-            d_top.iter_mut().zip(mask).for_each(|(d, &m)| *d = *d * m);
+            d_top.iter_mut().zip(mask).for_each(|(d, &m)| *d *= m);
         }
         backward_batch(&self.stack, &ws.cache, &d_top, &mut grads.stack);
         ws.d_hidden = d_top;

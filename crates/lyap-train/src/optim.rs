@@ -119,7 +119,7 @@ impl<T: Real> Adam<T> {
                 *m = b1 * *m + one_minus_b1 * g;
                 *v = b2 * *v + one_minus_b2 * g * g;
                 let denom = v.sqrt() / sqrt_bc2 + eps;
-                *p = *p - step_size * *m / denom;
+                *p -= step_size * *m / denom;
             }
             offset += chunk.len();
         });
@@ -150,7 +150,7 @@ pub fn clip_gradient<T: Real>(grads: &mut [T], max_norm: f64) -> f64 {
     let coefficient = max_norm / (norm + 1e-6);
     if coefficient < 1.0 {
         let c = T::of_f64(coefficient);
-        grads.iter_mut().for_each(|g| *g = *g * c);
+        grads.iter_mut().for_each(|g| *g *= c);
     }
     norm
 }

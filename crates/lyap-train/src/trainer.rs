@@ -345,7 +345,7 @@ impl<'a, T: Real> Run<'a, T> {
         }
         let checkpoint = checkpoint_bytes(&self.learner.model, &self.dataset.kind, config, epoch)?;
         write_atomic(&self.dir.checkpoint(epoch), &checkpoint)?;
-        if self.best.map_or(true, |(_, loss)| record.val_loss < loss) {
+        if self.best.is_none_or(|(_, loss)| record.val_loss < loss) {
             self.best = Some((epoch, record.val_loss));
             write_atomic(&self.dir.best_checkpoint(), &checkpoint)?;
         }

@@ -128,7 +128,10 @@ fn interrupted_and_resumed_runs_equal_an_uninterrupted_run() {
         let stack = load_stack::<f64>(&bytes, &LoadOptions::default()).unwrap();
         (stack.weights, read_tensor(&bytes, "fc.weight").unwrap())
     };
-    assert!(weights(&straight) == weights(&extended), "final checkpoints differ");
+    assert!(
+        weights(&straight) == weights(&extended),
+        "final checkpoints differ"
+    );
 }
 
 #[test]

@@ -57,8 +57,7 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
         Outcome::Interrupted { .. } => return Err(CliError::bad("the demo was interrupted")),
     };
     let run = RunDir::new(&args.out);
-    let records =
-        lyap_train::run_dir::read_metrics(&run.metrics()).map_err(|e| CliError::bad(e))?;
+    let records = lyap_train::run_dir::read_metrics(&run.metrics()).map_err(CliError::bad)?;
     print!("{}", table(&records));
     print_summary(&summary, &args.out);
     let written = write_plots(&run, &records)?;

@@ -20,7 +20,7 @@
 
 use super::{fill_columns, GradSlices, LayerJacobian, LayerStep, StepSlices};
 use crate::math::{
-    add_to_diagonal, combine_three, first_three_gates, gate, one, sigmoid, sigmoid_slope,
+    add_to_diagonal, combine_three, first_three_gates, gate, one, sigmoid, sigmoid_slope, tanh,
     tanh_slope,
 };
 use crate::weights::LayerWeights;
@@ -41,7 +41,7 @@ pub fn step<T: Real>(io: StepSlices<'_, T>) {
     for k in 0..n_size {
         r[k] = sigmoid(r[k] + hidden_r[k]);
         z[k] = sigmoid(z[k] + hidden_z[k]);
-        n[k] = (n[k] + r[k] * hidden_n[k]).tanh();
+        n[k] = tanh(n[k] + r[k] * hidden_n[k]);
         io.h[k] = (one::<T>() - z[k]) * n[k] + z[k] * io.h_prev[k];
     }
 }

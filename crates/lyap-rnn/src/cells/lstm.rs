@@ -25,7 +25,7 @@
 use super::{fill_columns, GradSlices, LayerJacobian, LayerStep, StepSlices};
 use crate::arch::LstmState;
 use crate::math::{
-    combine_three, combine_two, first_three_gates, gate, sigmoid, sigmoid_slope, tanh_slope,
+    combine_three, combine_two, first_three_gates, gate, sigmoid, sigmoid_slope, tanh, tanh_slope,
 };
 use crate::weights::LayerWeights;
 use lyap_core::Real;
@@ -44,10 +44,10 @@ pub fn step<T: Real>(io: StepSlices<'_, T>) {
     for r in 0..n {
         i[r] = sigmoid(i[r]);
         f[r] = sigmoid(f[r]);
-        g[r] = g[r].tanh();
+        g[r] = tanh(g[r]);
         o[r] = sigmoid(o[r]);
         io.c[r] = f[r] * io.c_prev[r] + i[r] * g[r];
-        io.h[r] = o[r] * io.c[r].tanh();
+        io.h[r] = o[r] * tanh(io.c[r]);
     }
 }
 
@@ -76,7 +76,7 @@ pub fn form_jacobian<T: Real>(
             gate(gates, 3, n),
         );
         for r in 0..n {
-            let tc = step.c[r].tanh();
+            let tc = tanh(step.c[r]);
             c_df[r] = step.c_prev[r] * sigmoid_slope(f[r]);
             g_di[r] = g[r] * sigmoid_slope(i[r]);
             i_dg[r] = i[r] * tanh_slope(g[r]);
@@ -129,7 +129,7 @@ pub fn backward<T: Real>(io: GradSlices<'_, T>) {
     let (d_f, d_g) = d_fg.split_at_mut(n);
     for r in 0..n {
         let d_h = io.d_h_output[r] + io.d_h_future[r];
-        let tc = io.c[r].tanh();
+        let tc = tanh(io.c[r]);
         let d_c = io.d_c[r] + d_h * o[r] * tanh_slope(tc);
         d_i[r] = d_c * g[r] * sigmoid_slope(i[r]);
         d_f[r] = d_c * io.c_prev[r] * sigmoid_slope(f[r]);

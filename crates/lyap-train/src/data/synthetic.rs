@@ -32,7 +32,7 @@ pub const SAMPLE_DT: f64 = 0.05;
 const RK4_STEP: f64 = 0.01;
 const BURN_IN_SAMPLES: usize = 500;
 /// Seed offset of the fresh stream that drives the spectrum.
-const SPECTRUM_SEED_OFFSET: u64 = 0x5eed_0f_1e5;
+const SPECTRUM_SEED_OFFSET: u64 = 0x0005_eed0_f1e5;
 
 const OPEN: [char; 4] = ['(', '[', '{', '<'];
 const CLOSE: [char; 4] = [')', ']', '}', '>'];
