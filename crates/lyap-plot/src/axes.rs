@@ -67,7 +67,7 @@ pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) 
         return (0.0, 1.0);
     }
     if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
-        let half = 0.5 * lo.abs().max(1e-12).min(1.0);
+        let half = 0.5 * lo.abs().clamp(1e-12, 1.0);
         return (lo - half, hi + half);
     }
     let pad = 0.05 * (hi - lo);

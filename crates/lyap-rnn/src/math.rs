@@ -6,9 +6,6 @@
 //! dense diagonal matrix. All matrices are faer's column-major `Mat`, so the kernels walk
 //! column by column and, within a column, over contiguous rows.
 
-// `lyap_core::Real` has no `AddAssign` bound: `x = x + y` is the only spelling.
-#![allow(clippy::assign_op_pattern)]
-
 use faer::linalg::matmul::matmul;
 use faer::reborrow::ReborrowMut;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
@@ -103,8 +100,8 @@ exp_kernels!(
     1023,
     709.0,
     -708.0,
-    6.931_471_803_691_238_2e-1,
-    1.908_214_929_270_587_7e-10,
+    f64::from_bits(0x3FE6_2E42_FEE0_0000),
+    f64::from_bits(0x3DEA_39EF_3579_3C76),
     [
         1.0 / 6_227_020_800.0,
         1.0 / 479_001_600.0,
@@ -271,11 +268,11 @@ pub fn add_row_scaled<T: Real>(mut out: MatMut<'_, T>, scale: &[T], src: MatRef<
                 .zip(scale)
                 .zip(from.as_slice())
             {
-                *d = *d + s * v;
+                *d += s * v;
             }
         } else {
             for (r, &s) in scale.iter().enumerate() {
-                out[(r, j)] = out[(r, j)] + s * src[(r, j)];
+                out[(r, j)] += s * src[(r, j)];
             }
         }
     }
@@ -299,7 +296,7 @@ pub fn set_two_row_scaled<T: Real>(
 /// block in O(n)).
 pub fn add_to_diagonal<T: Real>(mat: &mut Mat<T>, v: &[T]) {
     for (r, &x) in v.iter().enumerate() {
-        mat[(r, r)] = mat[(r, r)] + x;
+        mat[(r, r)] += x;
     }
 }
 

@@ -13,9 +13,6 @@
 //! W^L = V^L,   W^l = V^l + P_h^T (K^(l+1))^T W^(l+1),   Z^l = (R^l)^T W^l
 //! ```
 
-// `lyap_core::Real` has no `AddAssign` bound: `x = x + y` is the only spelling.
-#![allow(clippy::assign_op_pattern)]
-
 use crate::arch::LstmState;
 use crate::cells::{Cell, LayerJacobian, LayerStep};
 use crate::weights::{ShapeError, StackWeights};
@@ -240,7 +237,7 @@ impl<T: Real> RecurrentStack<T> {
 fn add_assign<T: Real>(mut dst: MatMut<'_, T>, src: MatRef<'_, T>) {
     for j in 0..dst.ncols() {
         for r in 0..dst.nrows() {
-            dst[(r, j)] = dst[(r, j)] + src[(r, j)];
+            dst[(r, j)] += src[(r, j)];
         }
     }
 }

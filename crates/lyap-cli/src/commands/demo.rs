@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Run directory to create (must not hold a run yet)
+    /// Run directory to create; a previous demo run there (same settings) is replaced
     #[arg(long, value_name = "DIR", default_value = "lyap-demo")]
     pub out: PathBuf,
     /// Epochs to train
@@ -40,6 +40,19 @@ pub fn demo_config(args: &DemoArgs) -> TrainConfig {
     config
 }
 
+/// Running the demo twice must just work, but a directory holding anything other than an
+/// earlier demo run with exactly these settings is never deleted (`lyap train` then refuses it).
+fn replace_previous_demo(config: &TrainConfig, out: &Path) -> CliResult<()> {
+    let run = RunDir::new(out);
+    let previous: Option<TrainConfig> = lyap_train::run_dir::read_json(&run.config()).ok();
+    if previous.as_ref() == Some(config) {
+        println!("replacing the previous demo run in {}", out.display());
+        std::fs::remove_dir_all(out)
+            .map_err(|e| CliError::bad(format!("cannot remove {}: {e}", out.display())))?;
+    }
+    Ok(())
+}
+
 /// Runs `lyap demo`.
 pub fn run(args: &DemoArgs) -> CliResult<()> {
     let config = demo_config(args);
@@ -48,6 +61,7 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
          spectrum each epoch ({} sequences x {} steps, full state)",
         config.hidden, config.epochs, config.le_batch, config.le_steps
     );
+    replace_previous_demo(&config, &args.out)?;
     let mut progress = ProgressReporter::new();
     progress.print_epochs = false;
     let outcome = lyap_train::train(&config, &args.out, &mut progress);

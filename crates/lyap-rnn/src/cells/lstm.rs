@@ -19,9 +19,6 @@
 //! dL/da_o = dh*tc*do       dL/dc = dc*f        dL/dh = U^T dL/da
 //! ```
 
-// `lyap_core::Real` has no `AddAssign` bound: `x = x + y` is the only spelling.
-#![allow(clippy::assign_op_pattern)]
-
 use super::{fill_columns, GradSlices, LayerJacobian, LayerStep, StepSlices};
 use crate::arch::LstmState;
 use crate::math::{
@@ -36,7 +33,7 @@ use lyap_core::Real;
 pub fn step<T: Real>(io: StepSlices<'_, T>) {
     let n = io.h.len();
     for (a, &hidden) in io.gates.iter_mut().zip(io.hidden_preact) {
-        *a = *a + hidden;
+        *a += hidden;
     }
     let (ifg, o) = io.gates.split_at_mut(3 * n);
     let (i, fg) = ifg.split_at_mut(n);

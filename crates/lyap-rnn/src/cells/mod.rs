@@ -9,9 +9,6 @@
 //!   [`LayerJacobian`];
 //! - its pointwise gradient turns `dL/dh'` (and `dL/dc'`) into pre-activation gradients.
 
-// `lyap_core::Real` has no `AddAssign` bound: `x = x + y` is the only spelling.
-#![allow(clippy::assign_op_pattern)]
-
 pub mod gru;
 pub mod lstm;
 pub mod rnn;
@@ -289,7 +286,7 @@ impl<T: Real> LayerStep<T> {
 pub fn add_bias<T: Real>(values: &mut [T], bias: Option<&[T]>) {
     if let Some(bias) = bias {
         for (v, &b) in values.iter_mut().zip(bias) {
-            *v = *v + b;
+            *v += b;
         }
     }
 }
