@@ -131,6 +131,12 @@ macro_rules! dispatch {
     };
 }
 
+/// `e^x` (vectorisable, accurate to a few ulp; arguments are clamped to the finite range).
+#[inline(always)]
+pub fn exp<T: Real>(x: T) -> T {
+    dispatch!(exp, x)
+}
+
 /// The logistic sigmoid `s(x) = 1 / (1 + e^-x)` (vectorisable, accurate to a few ulp).
 #[inline(always)]
 pub fn sigmoid<T: Real>(x: T) -> T {

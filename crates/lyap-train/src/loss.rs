@@ -10,6 +10,7 @@
 
 use crate::data::Targets;
 use lyap_core::Real;
+use lyap_rnn::math::exp;
 use rayon::prelude::*;
 
 /// Which loss a task trains with.
@@ -81,13 +82,13 @@ fn cross_entropy_row<T: Real>(logits: &mut [T], class: usize, scale: T, gradient
     let max = logits.iter().copied().fold(T::neg_infinity(), T::max);
     let mut sum = T::zero();
     for z in logits.iter() {
-        sum += (*z - max).exp();
+        sum += exp(*z - max);
     }
     let log_sum = max + sum.ln();
     let loss = (log_sum - logits[class]).as_f64();
     if gradient {
         for z in logits.iter_mut() {
-            *z = (*z - log_sum).exp() * scale;
+            *z = exp(*z - log_sum) * scale;
         }
         logits[class] -= scale;
     }
