@@ -1,6 +1,7 @@
 //! The settings of a training run (written to `RUN_DIR/config.json`) and the data set they
 //! select.
 
+use crate::data::mocap::MocapSplit;
 use crate::data::{self, Dataset, SpectrumInputSpec};
 use crate::error::{DataError, TrainError};
 use lyap_rnn::{Arch, LstmState};
@@ -98,6 +99,9 @@ pub struct TrainConfig {
     #[serde(with = "lstm_state_name")]
     pub le_state: LstmState,
     pub precision: Precision,
+    /// Mocap only: what the 80/20 split of each category divides.
+    #[serde(default)]
+    pub mocap_split: MocapSplit,
 }
 
 impl TrainConfig {
@@ -132,6 +136,7 @@ impl TrainConfig {
             le_warmup: 0,
             le_state: LstmState::Full,
             precision: Precision::F32,
+            mocap_split: MocapSplit::default(),
         }
     }
 
@@ -193,7 +198,9 @@ impl TrainConfig {
             TaskName::CharRnn => {
                 data::text::load_text_file(path()?, self.seq_len, self.max_chars, spec)
             }
-            TaskName::Mocap => data::mocap::load_mocap(path()?, self.seq_len, spec),
+            TaskName::Mocap => {
+                data::mocap::load_mocap(path()?, self.seq_len, spec, self.mocap_split)
+            }
             TaskName::SyntheticText => data::synthetic::synthetic_text(
                 self.max_chars
                     .unwrap_or(data::synthetic::DEFAULT_TEXT_LENGTH),

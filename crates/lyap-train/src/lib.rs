@@ -11,6 +11,7 @@
 //!
 //! The library never prints: progress goes to a [`trainer::TrainObserver`].
 
+pub mod baselines;
 pub mod config;
 pub mod data;
 pub mod error;

@@ -22,7 +22,7 @@ use crate::loss::loss_and_gradient;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use lyap_core::Real;
-use lyap_rnn::train::{backward_batch, forward_batch, ForwardCache};
+use lyap_rnn::train::{backward_batch, forward_inputs, ForwardCache, Inputs};
 use lyap_rnn::{Arch, StackWeights};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -88,6 +88,8 @@ impl<T: Real> DropoutMasks<T> {
 /// Buffers reused across batches.
 pub struct ModelWorkspace<T: Real> {
     cache: ForwardCache<T>,
+    /// The batch's inputs as tokens when every input vector is one-hot.
+    tokens: Vec<u32>,
     outputs: Vec<T>,
     d_hidden: Vec<T>,
 }
@@ -96,6 +98,7 @@ impl<T: Real> Default for ModelWorkspace<T> {
     fn default() -> Self {
         Self {
             cache: ForwardCache::new(),
+            tokens: Vec::new(),
             outputs: Vec::new(),
             d_hidden: Vec::new(),
         }
@@ -214,13 +217,23 @@ impl<T: Real> Model<T> {
     /// Readout outputs `Z = (H * M) W^T + c` of a batch, `R x V` row-major, and the (masked)
     /// top-layer outputs `Y = H * M` left in `workspace.outputs`.
     fn forward(&self, batch: &Batch<T>, masks: &DropoutMasks<T>, ws: &mut ModelWorkspace<T>) {
-        let mut top = forward_batch(
+        let inputs = if one_hot_tokens(&batch.inputs, self.stack.input_size, &mut ws.tokens) {
+            Inputs::Tokens(&ws.tokens)
+        } else {
+            Inputs::Dense(&batch.inputs)
+        };
+        let tf = std::time::Instant::now();
+        let mut top = forward_inputs(
             &self.stack,
-            &batch.inputs,
+            inputs,
             batch.batch,
             batch.seq_len,
             masks.inter_layer.as_deref(),
             &mut ws.cache,
+        );
+        eprintln!(
+            "TIMING stack forward {:.1}",
+            tf.elapsed().as_secs_f64() * 1e3
         );
         if let Some(mask) = &masks.output {
             top.iter_mut().zip(mask).for_each(|(h, &m)| *h *= m);
@@ -265,7 +278,9 @@ impl<T: Real> Model<T> {
         grads: &mut Model<T>,
         ws: &mut ModelWorkspace<T>,
     ) -> f64 {
+        let t0 = std::time::Instant::now();
         self.forward(batch, masks, ws);
+        let t1 = t0.elapsed().as_secs_f64() * 1e3;
         let (rows, n, v) = (
             batch.batch * batch.seq_len,
             self.hidden(),
@@ -305,8 +320,30 @@ impl<T: Real> Model<T> {
         if let Some(mask) = &masks.output {
             d_top.iter_mut().zip(mask).for_each(|(d, &m)| *d *= m);
         }
+        let t2 = t0.elapsed().as_secs_f64() * 1e3;
         backward_batch(&self.stack, &ws.cache, &d_top, &mut grads.stack);
+        let t3 = t0.elapsed().as_secs_f64() * 1e3;
+        eprintln!(
+            "TIMING forward {t1:.1} readout+loss back {:.1} stack back {:.1}",
+            t2 - t1,
+            t3 - t2
+        );
         ws.d_hidden = d_top;
         loss
     }
+}
+
+/// Whether every `width`-long vector of `inputs` is one-hot (a single `1`, zeros elsewhere);
+/// if so, `tokens` holds the positions of the ones (the embedding of characters), which the
+/// stack takes as a column gather instead of a gemm.
+fn one_hot_tokens<T: Real>(inputs: &[T], width: usize, tokens: &mut Vec<u32>) -> bool {
+    tokens.clear();
+    for vector in inputs.chunks_exact(width) {
+        let mut ones = vector.iter().enumerate().filter(|(_, &x)| x != T::zero());
+        match (ones.next(), ones.next()) {
+            (Some((position, &x)), None) if x == T::one() => tokens.push(position as u32),
+            _ => return false,
+        }
+    }
+    true
 }

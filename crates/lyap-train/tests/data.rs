@@ -3,7 +3,7 @@
 
 mod common;
 
-use lyap_train::data::mocap::{load_mocap, parse_recording, Normalisation, Recording};
+use lyap_train::data::mocap::{load_mocap, parse_recording, MocapSplit, Normalisation, Recording};
 use lyap_train::data::synthetic::{bracket_text, synthetic_signal, synthetic_text};
 use lyap_train::data::text::{load_text_file, text_dataset, EncodedText};
 use lyap_train::data::{SequenceSet, SpectrumInputSpec, Targets, TaskKind};
@@ -126,7 +126,7 @@ fn mocap_pipeline_on_a_tiny_folder() {
         count: 6,
         length: 12,
     };
-    let data = load_mocap(dir.path(), 5, spec).unwrap();
+    let data = load_mocap(dir.path(), 5, spec, MocapSplit::Recordings).unwrap();
     assert_eq!(data.kind, TaskKind::Signal { dim: 20 });
     // per category: 2 recordings -> 1 train, 1 validation; 60 frames -> 30 after
     // downsampling -> (30 - 1) / 5 = 5 windows each
@@ -173,7 +173,13 @@ fn mocap_pipeline_on_the_real_data() {
         count: 10,
         length: 100,
     };
-    let data = load_mocap(&shared.join("data/cmu_mocap"), 25, spec).unwrap();
+    let data = load_mocap(
+        &shared.join("data/cmu_mocap"),
+        25,
+        spec,
+        MocapSplit::Recordings,
+    )
+    .unwrap();
     assert_eq!(data.kind, TaskKind::Signal { dim: 20 });
     assert_eq!(data.spectrum_inputs.len(), 10);
     assert!(
@@ -282,10 +288,10 @@ fn malformed_data_gives_clear_errors() {
 
     let root = dir.path().join("mocap");
     tiny_mocap(&root);
-    let err = load_mocap(&root, 100, SPEC).unwrap_err();
+    let err = load_mocap(&root, 100, SPEC, MocapSplit::Recordings).unwrap_err();
     assert!(matches!(err, DataError::EmptySplit { .. }), "{err}");
     std::fs::remove_dir_all(root.join("test/jumping")).unwrap();
-    let err = load_mocap(&root, 5, SPEC).unwrap_err();
+    let err = load_mocap(&root, 5, SPEC, MocapSplit::Recordings).unwrap_err();
     assert!(matches!(err, DataError::MissingCategory { .. }), "{err}");
     assert!(err.to_string().contains("test/jumping"), "{err}");
 
@@ -298,4 +304,38 @@ fn malformed_data_gives_clear_errors() {
         Normalisation::fit(&[&never]),
         Err(DataError::NoVaryingDimension)
     ));
+}
+
+#[test]
+fn mocap_sequence_split_is_fixed_disjoint_and_80_20_per_category() {
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    let spec = SpectrumInputSpec {
+        count: 4,
+        length: 50,
+    };
+    let root = shared.join("data/cmu_mocap");
+    let by_sequences = load_mocap(&root, 25, spec, MocapSplit::Sequences).unwrap();
+    let again = load_mocap(&root, 25, spec, MocapSplit::Sequences).unwrap();
+    assert_eq!(
+        by_sequences, again,
+        "the split must not change between runs"
+    );
+    let by_recordings = load_mocap(&root, 25, spec, MocapSplit::Recordings).unwrap();
+    let windows = |set: &SequenceSet| match set {
+        SequenceSet::Signals { windows, .. } => windows.clone(),
+        SequenceSet::Tokens { .. } => panic!("mocap yields signals"),
+    };
+    let (train, val) = (windows(&by_sequences.train), windows(&by_sequences.val));
+    // the same windows in total as the recording split, divided about 80/20
+    let total = by_recordings.train.len() + by_recordings.val.len();
+    assert_eq!(train.len() + val.len(), total);
+    let share = train.len() as f64 / total as f64;
+    assert!((share - 0.8).abs() < 0.02, "training share {share}");
+    // no window sits on both sides (windows are distinct stretches of frames)
+    assert!(val.iter().all(|w| !train.contains(w)));
+    // the normalisation is fitted on the training windows: their frames are standardised
+    let frames: Vec<f64> = train.iter().flatten().copied().collect();
+    check_standardised(&frames, 20, 1e-9);
 }

@@ -6,6 +6,7 @@ use crate::error::{CliError, CliResult};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lyap_rnn::{Arch, LstmState};
+use lyap_train::data::mocap::MocapSplit;
 use lyap_train::data::Dataset;
 use lyap_train::{
     Control, EpochRecord, Outcome, Precision, RunSummary, TaskName, TrainConfig, TrainError,
@@ -83,6 +84,10 @@ pub struct TrainArgs {
     /// LSTM state of the spectrum: full (h, c) or hidden (h only) [default: full]
     #[arg(long, value_name = "full|hidden")]
     pub le_state: Option<LstmState>,
+    /// Mocap: split each category 80/20 by sequences (the paper's setting) or by whole
+    /// recordings (a harder test of generalisation) [default: sequences]
+    #[arg(long, value_name = "sequences|recordings")]
+    pub mocap_split: Option<MocapSplit>,
     /// Training precision: f32 | f64 [default: f32]
     #[arg(long, value_name = "f32|f64", value_parser = parse_precision)]
     pub precision: Option<Precision>,
@@ -113,7 +118,15 @@ pub fn config_from_args(args: &TrainArgs, task: TaskName) -> TrainConfig {
         ($($field:ident),*) => { $( if let Some(v) = args.$field { c.$field = v; } )* };
     }
     apply!(arch, hidden, layers, dropout, lr, init_scale, epochs, batch_size, seq_len, seed);
-    apply!(le_every, le_batch, le_steps, le_warmup, le_state, precision);
+    apply!(
+        le_every,
+        le_batch,
+        le_steps,
+        le_warmup,
+        le_state,
+        precision,
+        mocap_split
+    );
     c
 }
 

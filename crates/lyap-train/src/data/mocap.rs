@@ -4,24 +4,53 @@
 //! comma-separated numbers (117 per frame in the provided data; any constant count works).
 //!
 //! 1. Every recording is downsampled by 2 (frames 0, 2, 4, ...).
-//! 2. Train/validation split **per recording**, 80/20 within each category: the recordings of
-//!    a category, in natural file-name order (`x_2` before `x_10`), give their first
-//!    `round(0.8 n)` (at least 1, at most `n - 1`) to training and the rest to validation;
-//!    then the categories are mixed. Splitting whole recordings rather than windows keeps
-//!    windows of one recording from sitting on both sides of the split (neighbouring windows
-//!    of a recording are strongly correlated, which would flatter the validation loss).
-//! 3. Mean `mu_d` and standard deviation `sigma_d` (population, ddof 0) of every dimension
-//!    over all training frames; dimensions with `sigma_d < 1e-4` are dropped; the first 20
-//!    remaining dimensions are kept and normalised, `x_d <- (x_d - mu_d) / sigma_d`, in every
-//!    split with the training statistics.
-//! 4. Windows of `seq_len + 1` frames (25 + 1 in the paper): predict frame `t + 1` from
+//! 2. Windows of `seq_len + 1` frames (25 + 1 in the paper): predict frame `t + 1` from
 //!    frames `<= t`.
+//! 3. Train/validation split 80/20 within each category, then the categories are mixed.
+//!    [`MocapSplit::Sequences`] (the default, the paper's setting) splits the category's
+//!    windows: a fixed shuffle (the same for every run and seed, so all runs of a sweep share
+//!    one validation set) gives the first `round(0.8 n)` windows to training.
+//!    [`MocapSplit::Recordings`] splits whole recordings instead (natural file-name order,
+//!    first `round(0.8 n)`, at least 1 and at most `n - 1`, to training): a harder test of
+//!    generalisation, since neighbouring windows of one recording are strongly correlated and
+//!    never sit on both sides of that split.
+//! 4. Mean `mu_d` and standard deviation `sigma_d` (population, ddof 0) of every dimension
+//!    over all frames of the training windows (recordings); dimensions with
+//!    `sigma_d < 1e-4` are dropped; the first 20 remaining dimensions are kept and normalised,
+//!    `x_d <- (x_d - mu_d) / sigma_d`, in every split with the training statistics.
 //! 5. The `test/` recordings, normalised the same way, supply the spectrum's input sequences
 //!    (one stretch from each recording in turn).
 
 use super::{spectrum_stretches, window_starts, Dataset, SequenceSet, SpectrumInputSpec, TaskKind};
 use crate::error::DataError;
 use std::path::{Path, PathBuf};
+
+/// What the 80/20 train/validation split of each category divides (module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MocapSplit {
+    /// The category's windows, in a fixed shuffled order (the paper's setting).
+    #[default]
+    Sequences,
+    /// The category's whole recordings, in file-name order.
+    Recordings,
+}
+
+impl std::str::FromStr for MocapSplit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sequences" => Ok(MocapSplit::Sequences),
+            "recordings" => Ok(MocapSplit::Recordings),
+            _ => Err(format!(
+                "unknown mocap split '{s}': expected sequences or recordings"
+            )),
+        }
+    }
+}
+
+/// Seed of the fixed window shuffle of [`MocapSplit::Sequences`].
+const SPLIT_SEED: u64 = 0x6d6f_6361_7073;
 
 /// The four categories of the paper, in this order.
 pub const CATEGORIES: [&str; 4] = ["basketball", "soccer", "walking", "jumping"];
@@ -242,25 +271,47 @@ pub fn load_mocap(
     root: &Path,
     seq_len: usize,
     spectrum: SpectrumInputSpec,
+    split: MocapSplit,
 ) -> Result<Dataset, DataError> {
     let mut train_recordings = Vec::new();
     let mut val_recordings = Vec::new();
     let mut test_recordings = Vec::new();
-    for category in CATEGORIES {
+    for (index, category) in CATEGORIES.into_iter().enumerate() {
         let mut recordings = read_category(&root.join("train").join(category))?;
         let n = recordings.len();
-        if n < 2 {
+        if split == MocapSplit::Recordings && n < 2 {
             return Err(DataError::TooFewRecordings {
                 category: category.to_string(),
                 count: n,
             });
         }
-        let n_train = ((0.8 * n as f64).round() as usize).clamp(1, n - 1);
-        val_recordings.extend(recordings.split_off(n_train));
-        train_recordings.extend(recordings);
+        match split {
+            MocapSplit::Recordings => {
+                let n_train = train_count(n).clamp(1, n - 1);
+                val_recordings.extend(recordings.split_off(n_train));
+                train_recordings.extend(recordings);
+            }
+            MocapSplit::Sequences => {
+                let mut windows: Vec<Recording> = recordings
+                    .iter()
+                    .flat_map(|r| raw_windows(r, seq_len))
+                    .collect();
+                shuffle(&mut windows, SPLIT_SEED + index as u64);
+                let n_train = train_count(windows.len());
+                val_recordings.extend(windows.split_off(n_train));
+                train_recordings.extend(windows);
+            }
+        }
         test_recordings.extend(read_category(&root.join("test").join(category))?);
     }
-    let columns = train_recordings[0].columns;
+    let Some(first) = train_recordings.first() else {
+        return Err(DataError::EmptySplit {
+            split: "training",
+            what: root.display().to_string(),
+            seq_len,
+        });
+    };
+    let columns = first.columns;
     let all = train_recordings
         .iter()
         .chain(&val_recordings)
@@ -311,10 +362,12 @@ pub fn load_mocap(
         &format!("{}/test", root.display()),
     )?;
     let description = format!(
-        "{}: {} training / {} validation / {} test recordings, {dim} of {columns} dimensions kept, {} training and {} validation sequences of {seq_len}",
+        "{}: split by {}, {} test recordings, {dim} of {columns} dimensions kept, {} training and {} validation sequences of {seq_len}",
         root.display(),
-        train_recordings.len(),
-        val_recordings.len(),
+        match split {
+            MocapSplit::Sequences => "sequences",
+            MocapSplit::Recordings => "recordings",
+        },
         test_recordings.len(),
         train.len(),
         val.len()
@@ -326,4 +379,31 @@ pub fn load_mocap(
         spectrum_inputs,
         description,
     })
+}
+
+/// `round(0.8 n)`: the training share of an 80/20 split.
+fn train_count(n: usize) -> usize {
+    (0.8 * n as f64).round() as usize
+}
+
+/// The non-overlapping windows of `seq_len + 1` raw frames of `recording`, each as a
+/// recording of its own.
+fn raw_windows(recording: &Recording, seq_len: usize) -> Vec<Recording> {
+    let c = recording.columns;
+    window_starts(recording.len(), seq_len)
+        .map(|start| Recording {
+            path: recording.path.clone(),
+            columns: c,
+            frames: recording.frames[start * c..(start + seq_len + 1) * c].to_vec(),
+        })
+        .collect()
+}
+
+/// A deterministic Fisher-Yates shuffle.
+fn shuffle<V>(items: &mut [V], seed: u64) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    for i in (1..items.len()).rev() {
+        items.swap(i, rng.random_range(0..=i));
+    }
 }
