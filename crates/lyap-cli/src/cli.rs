@@ -21,6 +21,12 @@ pub enum Command {
     Demo(crate::commands::demo::DemoArgs),
     /// Benchmarks.
     Bench(crate::commands::bench_train::BenchArgs),
+    /// Run a hyperparameter sweep of lyap train runs (TOML spec), locally, sharded or via Slurm.
+    Sweep(crate::commands::sweep::SweepArgs),
+    /// Analyze a sweep: do early spectra predict final performance?
+    Analyze(crate::commands::analyze::AnalyzeArgs),
+    /// Figures and report.html of one lyap train run directory.
+    Report(crate::commands::report::ReportArgs),
 }
 
 /// Which LSTM state the spectrum is computed for.

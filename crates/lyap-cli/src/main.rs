@@ -35,6 +35,9 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Bench(args) => commands::bench_train::run(args),
+        Command::Sweep(args) => commands::sweep::run(args),
+        Command::Analyze(args) => commands::analyze::run(args),
+        Command::Report(args) => commands::report::run(args),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,4 +25,4 @@ pub use spectrum::{
 pub use stats::{
     column_statistics, kaplan_yorke_dimension, summarize, ColumnStatistics, SpectrumSummary,
 };
-pub use system::{dense_jacobian, Tangent, TangentSystem};
+pub use system::{dense_jacobian, Tangent, TangentOnly, TangentSystem};

@@ -139,4 +139,17 @@ impl<T: Real> TangentSystem<T> for LinearMap<T> {
             faer::Par::Seq,
         );
     }
+
+    fn dense_jacobian_into(
+        &self,
+        _ws: &mut Self::Workspace,
+        mut out: MatMut<'_, T>,
+        which: Tangent,
+    ) -> bool {
+        match which {
+            Tangent::Jacobian => out.copy_from(&self.a),
+            Tangent::Transposed => out.copy_from(self.a.transpose()),
+        }
+        true
+    }
 }

@@ -61,6 +61,9 @@ impl<T: Real> QrKernel<T> {
             householder::apply_block_householder_on_the_left_in_place_scratch::<T>(
                 rows, blocksize, cols,
             ),
+            householder::apply_block_householder_on_the_right_in_place_scratch::<T>(
+                rows, blocksize, rows,
+            ),
         ]);
         Self {
             rows,
@@ -77,12 +80,47 @@ impl<T: Real> QrKernel<T> {
     /// `ln|R_ii|` is `-inf` when a direction collapsed exactly (dead ReLU units, zero weights);
     /// it is accumulated as such and never turned into a panic or a NaN in `Q`.
     pub fn orthonormalize(&mut self, mut y: MatMut<'_, T>, q: MatMut<'_, T>, log_diag: &mut [f64]) {
+        self.factor_in_place(y.rb_mut(), log_diag);
+        self.form_q(y.rb(), q);
+    }
+
+    /// Factorises `y = Q R` in place, keeping `Q` implicit: afterwards `y` holds `R` in its upper
+    /// triangle and the Householder vectors below it (the *basis*), and this kernel holds the
+    /// matching block factors until the next factorisation. Adds `ln|R_ii|` to `log_diag[i]`.
+    pub fn factor_in_place(&mut self, mut y: MatMut<'_, T>, log_diag: &mut [f64]) {
         debug_assert_eq!((y.nrows(), y.ncols()), (self.rows, self.cols));
         self.factor(y.rb_mut());
         for (i, acc) in log_diag.iter_mut().enumerate().take(self.cols) {
             *acc += y[(i, i)].as_f64().abs().ln();
         }
-        self.form_q(y.rb(), q);
+    }
+
+    /// `target <- target Q` (`target` is `rows x rows`) for the square `Q` of the last [`factor_in_place`](Self::factor_in_place)
+    /// (`rows == cols`), whose basis is `basis`: the block reflectors applied from the right,
+    /// first to last. Block `j` only mixes columns `j..` of `target`. This is the product
+    /// `J Q` without forming `Q`: `2 n^3` flops instead of `4/3 n^3` (forming `Q`) plus `2 n^3`.
+    pub fn apply_q_on_the_right(&mut self, basis: faer::MatRef<'_, T>, mut target: MatMut<'_, T>) {
+        assert_eq!(self.rows, self.cols, "only for square factorisations");
+        assert_eq!(target.nrows(), self.rows, "target must be rows x rows");
+        let (rows, cols, bs) = (self.rows, self.cols, self.blocksize);
+        let target_rows = target.nrows();
+        let mut start = 0;
+        while start < cols {
+            let width = bs.min(cols - start);
+            householder::apply_block_householder_on_the_right_in_place_with_conj(
+                basis.submatrix(start, start, rows - start, width),
+                self.householder_factor
+                    .as_ref()
+                    .submatrix(0, start, width, width),
+                Conj::No,
+                target
+                    .rb_mut()
+                    .submatrix_mut(0, start, target_rows, rows - start),
+                Par::Seq,
+                MemStack::new(&mut self.scratch),
+            );
+            start += width;
+        }
     }
 
     /// Blocked Householder QR: `R` in the upper triangle of `a`, the essential parts of the
@@ -141,10 +179,11 @@ impl<T: Real> QrKernel<T> {
         }
     }
 
+    /// Writes the thin `Q` of the last factorisation (basis `a`) into `q`:
     /// `Q = B_0 B_1 ... [I; 0]`, applying the blocks last to first; block `b` starting at
     /// column `j` only touches `Q[j.., j..]` because the columns before `j` are still `e_i`
     /// there (the `orgqr` saving: `4/3 n^3` instead of `2 n^3` flops for a square matrix).
-    fn form_q(&mut self, a: faer::MatRef<'_, T>, mut q: MatMut<'_, T>) {
+    pub fn form_q(&mut self, a: faer::MatRef<'_, T>, mut q: MatMut<'_, T>) {
         let (rows, cols, bs) = (self.rows, self.cols, self.blocksize);
         q.fill(T::of_f64(0.0));
         for i in 0..cols {
@@ -255,6 +294,23 @@ mod tests {
         // R_22 is at the f32 rounding level of the inputs; it must be measured, not skipped
         assert!(log_diag[1] < log_diag[0] - 5.0);
         assert!(q.col_iter().all(|c| c.iter().all(|x| x.is_finite())));
+    }
+
+    #[test]
+    fn applying_q_on_the_right_equals_the_product_with_the_formed_q() {
+        for n in [5, 40, 70] {
+            let y = pseudo_random(n, n, 11 + n as u64);
+            let target = pseudo_random(n, n, 12);
+            let mut kernel = QrKernel::<f64>::with_blocksize(n, n, 16);
+            let mut basis = y.clone();
+            let mut q = Mat::<f64>::zeros(n, n);
+            let mut log_diag = vec![0.0; n];
+            kernel.factor_in_place(basis.as_mut(), &mut log_diag);
+            kernel.form_q(basis.as_ref(), q.as_mut());
+            let mut product = target.clone();
+            kernel.apply_q_on_the_right(basis.as_ref(), product.as_mut());
+            assert!((&product - &target * &q).norm_max() < 1e-12, "n = {n}");
+        }
     }
 
     #[test]

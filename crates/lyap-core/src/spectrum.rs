@@ -187,6 +187,23 @@ fn sequence_spectrum<T: Real, S: TangentSystem<T>>(
     sequence: &[T],
     config: &SpectrumConfig,
 ) -> SequenceSpectrum {
+    let fused = config.k == system.state_dim()
+        && config.qr_every == 1
+        && config.warmup_style == WarmupStyle::Standard;
+    if fused {
+        if let Some(result) = dense_sequence_spectrum(system, sequence, config) {
+            return result;
+        }
+    }
+    tangent_sequence_spectrum(system, sequence, config)
+}
+
+/// The QR method with the tangent vectors applied through [`TangentSystem::apply_jacobian`].
+fn tangent_sequence_spectrum<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    sequence: &[T],
+    config: &SpectrumConfig,
+) -> SequenceSpectrum {
     let (n, k, m) = (system.state_dim(), config.k, config.qr_every);
     let input_dim = system.input_dim();
     let input_at = |t: usize| &sequence[t * input_dim..(t + 1) * input_dim];
@@ -236,4 +253,56 @@ fn sequence_spectrum<T: Real, S: TangentSystem<T>>(
         .map(|a| a / config.steps as f64)
         .collect();
     SequenceSpectrum { exponents, trace }
+}
+
+/// The full spectrum with QR every step for a system with a dense Jacobian
+/// ([`TangentSystem::dense_jacobian_into`]): `Q` stays in Householder form, and `J_t Q_(t-1)`
+/// is `J_t` with the previous step's reflectors applied from the right, so `Q` is never formed
+/// (about a third fewer flops per step than `J Q` plus forming `Q`). The extra QR after the
+/// warm-up is skipped: with a QR every step `Q` is already orthonormal, and that QR would only
+/// flip signs. Returns `None` when the system does not provide its dense Jacobian.
+fn dense_sequence_spectrum<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    sequence: &[T],
+    config: &SpectrumConfig,
+) -> Option<SequenceSpectrum> {
+    let n = system.state_dim();
+    let input_dim = system.input_dim();
+    let mut workspace = system.workspace(n);
+    let mut kernel = QrKernel::<T>::new(n, n);
+    let mut basis = Mat::<T>::zeros(n, n);
+    let mut product = Mat::<T>::zeros(n, n);
+    let mut discarded = vec![0.0f64; n];
+    let mut accumulated = vec![0.0f64; n];
+    let mut trace = Vec::new();
+    for t in 0..config.warmup + config.steps {
+        system.step(
+            &mut workspace,
+            &sequence[t * input_dim..(t + 1) * input_dim],
+        );
+        if !system.dense_jacobian_into(&mut workspace, product.as_mut(), config.tangent) {
+            return None;
+        }
+        if t > 0 {
+            kernel.apply_q_on_the_right(basis.as_ref(), product.as_mut());
+        }
+        let measured = t + 1 > config.warmup;
+        let log_diag = if measured {
+            &mut accumulated
+        } else {
+            &mut discarded
+        };
+        kernel.factor_in_place(product.as_mut(), log_diag);
+        std::mem::swap(&mut basis, &mut product);
+        if measured && config.record_trace {
+            let step = t + 1 - config.warmup;
+            let estimate = accumulated.iter().map(|a| a / step as f64).collect();
+            trace.push(TracePoint { step, estimate });
+        }
+    }
+    let exponents = accumulated
+        .iter()
+        .map(|a| a / config.steps as f64)
+        .collect();
+    Some(SequenceSpectrum { exponents, trace })
 }

@@ -48,6 +48,24 @@ pub trait TangentSystem<T: Real>: Sync {
         out: MatMut<'_, T>,
         which: Tangent,
     );
+
+    /// Optional fast path for systems that form their dense Jacobian anyway (a single
+    /// recurrent layer): writes `J_t` (or `J_t^T`) of the last step into `out`
+    /// (`state_dim x state_dim`) and returns `true`. The default returns `false`, and the
+    /// engine then uses [`apply_jacobian`](Self::apply_jacobian).
+    ///
+    /// With the dense matrix and all `k = state_dim` exponents the engine computes `J Q` by
+    /// applying the previous step's Householder reflectors to `J` from the right, never
+    /// forming `Q`.
+    fn dense_jacobian_into(
+        &self,
+        workspace: &mut Self::Workspace,
+        out: MatMut<'_, T>,
+        which: Tangent,
+    ) -> bool {
+        let _ = (workspace, out, which);
+        false
+    }
 }
 
 /// The dense Jacobian of the last step, `J_t` as a `state_dim x state_dim` matrix, obtained by
@@ -62,4 +80,38 @@ pub fn dense_jacobian<T: Real, S: TangentSystem<T>>(
     let mut out = faer::Mat::<T>::zeros(n, n);
     system.apply_jacobian(workspace, identity.as_ref(), out.as_mut(), which);
     out
+}
+
+/// `S` without its dense fast path: the engine then always applies the Jacobian to tangent
+/// vectors. For checking the two paths against each other and for benchmarks.
+#[derive(Clone, Debug)]
+pub struct TangentOnly<S>(pub S);
+
+impl<T: Real, S: TangentSystem<T>> TangentSystem<T> for TangentOnly<S> {
+    type Workspace = S::Workspace;
+
+    fn state_dim(&self) -> usize {
+        self.0.state_dim()
+    }
+    fn input_dim(&self) -> usize {
+        self.0.input_dim()
+    }
+    fn workspace(&self, max_vectors: usize) -> Self::Workspace {
+        self.0.workspace(max_vectors)
+    }
+    fn state<'a>(&self, workspace: &'a Self::Workspace) -> &'a [T] {
+        self.0.state(workspace)
+    }
+    fn step(&self, workspace: &mut Self::Workspace, input: &[T]) {
+        self.0.step(workspace, input)
+    }
+    fn apply_jacobian(
+        &self,
+        workspace: &mut Self::Workspace,
+        tangent: MatRef<'_, T>,
+        out: MatMut<'_, T>,
+        which: Tangent,
+    ) {
+        self.0.apply_jacobian(workspace, tangent, out, which)
+    }
 }

@@ -2,7 +2,9 @@
 
 use faer::Mat;
 use lyap_core::maps::{Henon, LinearMap};
-use lyap_core::{lyapunov_spectrum, SpectrumConfig, SpectrumError, Tangent, WarmupStyle};
+use lyap_core::{
+    lyapunov_spectrum, SpectrumConfig, SpectrumError, Tangent, TangentOnly, WarmupStyle,
+};
 
 #[test]
 fn henon_matches_published_exponents() {
@@ -135,4 +137,35 @@ fn bad_settings_are_errors() {
         })
     );
     assert_eq!(run(3, 0, 0), Some(SpectrumError::NoSteps));
+}
+
+#[test]
+fn dense_fast_path_equals_the_tangent_path() {
+    let mut state = 3u64;
+    let a = Mat::from_fn(40, 40, |_, _| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.4
+    });
+    let system = LinearMap {
+        a,
+        b: Mat::zeros(40, 1),
+    };
+    let inputs = vec![0.0; 60];
+    for tangent in [Tangent::Jacobian, Tangent::Transposed] {
+        let mut config = SpectrumConfig::new(40, 50);
+        config.warmup = 10;
+        config.tangent = tangent;
+        config.record_trace = true;
+        let dense = lyapunov_spectrum(&system, &[&inputs], &config).unwrap();
+        let generic = lyapunov_spectrum(&TangentOnly(system.clone()), &[&inputs], &config).unwrap();
+        for (x, y) in dense.statistics.mean.iter().zip(&generic.statistics.mean) {
+            assert!((x - y).abs() < 1e-12, "{tangent:?}: {x} vs {y}");
+        }
+        let (dense_trace, generic_trace) =
+            (&dense.per_sequence[0].trace, &generic.per_sequence[0].trace);
+        assert_eq!(dense_trace.len(), generic_trace.len());
+        assert_eq!(dense_trace.last().unwrap().step, 50);
+    }
 }

@@ -74,10 +74,11 @@ pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) 
     (lo - pad, hi + pad)
 }
 
-/// A compact tick label: plain decimals for moderate magnitudes, scientific otherwise.
+/// A compact tick label: plain decimals for moderate magnitudes, scientific otherwise;
+/// values within 1e-9 of zero (floating-point noise of tick positions) print as `0`.
 pub(crate) fn format_tick(v: f64) -> String {
     let a = v.abs();
-    if a == 0.0 {
+    if a < 1e-9 {
         "0".to_string()
     } else if !(1e-3..1e5).contains(&a) {
         format!("{v:.1e}")
@@ -90,6 +91,15 @@ pub(crate) fn format_tick(v: f64) -> String {
             s.to_string()
         }
     }
+}
+
+/// `v` rounded to `digits` significant digits (log-axis tick labels such as 3.16, not 3.1623).
+pub(crate) fn round_significant(v: f64, digits: i32) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let scale = 10f64.powi(digits - 1 - v.abs().log10().floor() as i32);
+    (v * scale).round() / scale
 }
 
 /// Axis labels and scaling of one chart frame.
@@ -121,7 +131,7 @@ pub(crate) fn build_chart<'a, DB: DrawingBackend>(
     let log_y = frame.log_y;
     let y_formatter = move |v: &f64| {
         if log_y {
-            format_tick(10f64.powf(*v))
+            format_tick(round_significant(10f64.powf(*v), 3))
         } else {
             format_tick(*v)
         }
@@ -179,5 +189,7 @@ mod tests {
         assert_eq!(format_tick(0.25), "0.25");
         assert_eq!(format_tick(2.0), "2");
         assert_eq!(format_tick(1e-5), "1.0e-5");
+        assert_eq!(format_tick(-5.6e-17), "0");
+        assert_eq!(format_tick(round_significant(3.16227, 3)), "3.16");
     }
 }

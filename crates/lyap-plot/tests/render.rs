@@ -73,7 +73,8 @@ fn svg_contains_title_axis_labels_and_legend() {
 #[test]
 fn png_has_signature_for_every_chart_kind() {
     let dir = tempfile::tempdir().unwrap();
-    let charts: [(&str, &dyn Fn(&std::path::Path) -> Result<(), PlotError>); 3] = [
+    type Save<'a> = &'a dyn Fn(&std::path::Path) -> Result<(), PlotError>;
+    let charts: [(&str, Save); 3] = [
         ("line.png", &|p| line_chart().save(p)),
         ("err.png", &|p| error_chart().save(p)),
         ("colour.PNG", &|p| colour_chart().save(p)),

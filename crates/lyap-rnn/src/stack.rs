@@ -135,22 +135,50 @@ impl<T: Real> TangentSystem<T> for RecurrentStack<T> {
         out: MatMut<'_, T>,
         which: Tangent,
     ) {
-        if !workspace.jacobians_formed {
-            for (l, (layer, jacobian)) in workspace
-                .layers
-                .iter_mut()
-                .zip(&mut workspace.jacobians)
-                .enumerate()
-            {
-                let weights = &self.weights.layers[l];
-                layer.form_jacobian(self.cell, weights, self.lstm_state, l > 0, jacobian);
-            }
-            workspace.jacobians_formed = true;
-        }
+        self.form_jacobians(workspace);
         match which {
             Tangent::Jacobian => self.apply_forward(workspace, tangent, out),
             Tangent::Transposed => self.apply_transposed(workspace, tangent, out),
         }
+    }
+
+    /// A single layer whose state Jacobian is one dense block (every cell except a full-state
+    /// LSTM, whose `c`-columns are kept diagonal) hands that block to the engine's dense path.
+    fn dense_jacobian_into(
+        &self,
+        workspace: &mut StackWorkspace<T>,
+        mut out: MatMut<'_, T>,
+        which: Tangent,
+    ) -> bool {
+        if self.weights.num_layers() != 1 || self.layer_state_dim() != self.weights.hidden_size {
+            return false;
+        }
+        self.form_jacobians(workspace);
+        let block = workspace.jacobians[0].state_block.as_ref();
+        match which {
+            Tangent::Jacobian => out.copy_from(block),
+            Tangent::Transposed => out.copy_from(block.transpose()),
+        }
+        true
+    }
+}
+
+impl<T: Real> RecurrentStack<T> {
+    /// Forms every layer's Jacobians of the last step, once per step.
+    fn form_jacobians(&self, workspace: &mut StackWorkspace<T>) {
+        if workspace.jacobians_formed {
+            return;
+        }
+        for (l, (layer, jacobian)) in workspace
+            .layers
+            .iter_mut()
+            .zip(&mut workspace.jacobians)
+            .enumerate()
+        {
+            let weights = &self.weights.layers[l];
+            layer.form_jacobian(self.cell, weights, self.lstm_state, l > 0, jacobian);
+        }
+        workspace.jacobians_formed = true;
     }
 }
 

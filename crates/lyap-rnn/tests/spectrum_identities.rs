@@ -5,7 +5,9 @@ mod common;
 
 use common::*;
 use faer::Mat;
-use lyap_core::{dense_jacobian, lyapunov_spectrum, SpectrumConfig, Tangent, TangentSystem};
+use lyap_core::{
+    dense_jacobian, lyapunov_spectrum, SpectrumConfig, Tangent, TangentOnly, TangentSystem,
+};
 use lyap_rnn::{Arch, LstmState, RecurrentStack, StackWeights};
 
 /// The moduli of the eigenvalues of `matrix`, decreasing.
@@ -132,6 +134,32 @@ fn results_do_not_depend_on_the_thread_count() {
             let one = run(1, state, tangent);
             let two = run(2, state, tangent);
             assert_eq!(one, two, "{state:?} {tangent:?}");
+        }
+    }
+}
+
+/// Single layers hand their dense Jacobian to the engine's fast path (full spectrum, QR every
+/// step), which never forms Q; it must agree with the tangent-vector path.
+#[test]
+fn dense_fast_path_agrees_with_the_tangent_path() {
+    let cases = [
+        (Arch::Lstm, LstmState::Hidden),
+        (Arch::RnnTanh, LstmState::Full),
+        (Arch::Gru, LstmState::Full),
+    ];
+    for (arch, lstm_state) in cases {
+        let weights = StackWeights::<f64>::random(arch, 5, 20, 1, true, 0.5, 21);
+        let stack = RecurrentStack::new(weights, lstm_state).unwrap();
+        let inputs = random_values(80 * 5, 3);
+        for tangent in [Tangent::Jacobian, Tangent::Transposed] {
+            let mut config = SpectrumConfig::new(20, 60);
+            config.warmup = 20;
+            config.tangent = tangent;
+            let fast = lyapunov_spectrum(&stack, &[&inputs], &config).unwrap();
+            let slow = lyapunov_spectrum(&TangentOnly(stack.clone()), &[&inputs], &config).unwrap();
+            for (a, b) in fast.statistics.mean.iter().zip(&slow.statistics.mean) {
+                assert!((a - b).abs() < 1e-11, "{arch} {tangent:?}: {a} vs {b}");
+            }
         }
     }
 }

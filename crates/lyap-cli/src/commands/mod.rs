@@ -1,7 +1,10 @@
 //! The subcommands of `lyap`.
 
+pub mod analyze;
 pub mod bench_train;
 pub mod demo;
 pub mod inputs;
+pub mod report;
 pub mod spectrum;
+pub mod sweep;
 pub mod train;
