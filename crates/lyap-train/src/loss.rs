@@ -1,7 +1,7 @@
 //! Losses over all positions of a batch and their gradients with respect to the readout
 //! outputs (logits for classes, predictions for signals).
 //!
-//! Outputs are `rows x width` row-major, one row per (time, sequence) position.
+//! Outputs are one column of `width` values per row (a (time, sequence) position).
 //! - Cross-entropy, mean over the `R` rows, with a numerically stable log-softmax:
 //!   `L = (1/R) sum_r [ m_r + ln sum_j exp(z_rj - m_r) - z_{r,y_r} ]`, `m_r = max_j z_rj`;
 //!   `dL/dz_rj = (softmax(z_r)_j - [j = y_r]) / R`.
@@ -11,6 +11,8 @@
 use crate::data::Targets;
 use lyap_core::Real;
 use lyap_rnn::math::exp;
+use faer::reborrow::ReborrowMut;
+use faer::MatMut;
 use rayon::prelude::*;
 
 /// Which loss a task trains with.
@@ -23,46 +25,61 @@ pub enum LossKind {
 /// Rows per parallel chunk (keeps the per-row loss buffer out of the picture for tiny batches).
 const ROWS_PER_TASK: usize = 256;
 
-/// The loss of `outputs` against `targets`; when `gradient` is true, `outputs` is overwritten
-/// with `dL/doutputs`. Per-row losses are summed in order in `f64`, so the result does not
-/// depend on the number of threads.
+/// The loss of `outputs` (`width x rows`: column `r` is row `r`'s outputs) against `targets`;
+/// when `gradient` is true, `outputs` is overwritten with `dL/doutputs`. Per-row losses are
+/// summed in order in `f64`, so the result does not depend on the number of threads.
 pub fn loss_and_gradient<T: Real>(
-    outputs: &mut [T],
+    outputs: MatMut<'_, T>,
     targets: &Targets<T>,
-    width: usize,
     gradient: bool,
 ) -> f64 {
-    let rows = outputs.len() / width;
-    let chunk = ROWS_PER_TASK * width;
+    let (width, rows) = (outputs.nrows(), outputs.ncols());
+    // blocks of rows (columns), each with the index of its first row
+    let mut blocks = Vec::with_capacity(rows.div_ceil(ROWS_PER_TASK));
+    let mut rest = outputs;
+    while rest.ncols() > 0 {
+        let start = rows - rest.ncols();
+        let (block, tail) = rest.split_at_col_mut(ROWS_PER_TASK.min(rest.ncols()));
+        blocks.push((start, block));
+        rest = tail;
+    }
+    let row = |block: &mut MatMut<'_, T>, j: usize| -> &mut [T] {
+        block
+            .rb_mut()
+            .col_mut(j)
+            .try_as_col_major_mut()
+            .expect("unit row stride")
+            .as_slice_mut()
+    };
     let partial: Vec<f64> = match targets {
         Targets::Classes(classes) => {
             let scale = T::of_f64(1.0 / rows as f64);
-            outputs
-                .par_chunks_mut(chunk)
-                .zip(classes.par_chunks(ROWS_PER_TASK))
-                .map(|(block, classes)| {
-                    block
-                        .chunks_exact_mut(width)
-                        .zip(classes)
-                        .map(|(logits, &class)| {
-                            cross_entropy_row(logits, class as usize, scale, gradient)
+            blocks
+                .into_par_iter()
+                .map(|(start, mut block)| {
+                    (0..block.ncols())
+                        .map(|j| {
+                            let class = classes[start + j] as usize;
+                            cross_entropy_row(row(&mut block, j), class, scale, gradient)
                         })
                         .sum::<f64>()
                 })
                 .collect()
         }
         Targets::Values(values) => {
-            let scale = T::of_f64(2.0 / outputs.len() as f64);
-            outputs
-                .par_chunks_mut(chunk)
-                .zip(values.par_chunks(chunk))
-                .map(|(block, target)| {
+            let scale = T::of_f64(2.0 / (rows * width) as f64);
+            blocks
+                .into_par_iter()
+                .map(|(start, mut block)| {
                     let mut sum = 0.0;
-                    for (y, &t) in block.iter_mut().zip(target) {
-                        let diff = *y - t;
-                        sum += diff.as_f64() * diff.as_f64();
-                        if gradient {
-                            *y = diff * scale;
+                    for j in 0..block.ncols() {
+                        let target = &values[(start + j) * width..(start + j + 1) * width];
+                        for (y, &t) in row(&mut block, j).iter_mut().zip(target) {
+                            let diff = *y - t;
+                            sum += diff.as_f64() * diff.as_f64();
+                            if gradient {
+                                *y = diff * scale;
+                            }
                         }
                     }
                     sum
@@ -73,7 +90,7 @@ pub fn loss_and_gradient<T: Real>(
     let total: f64 = partial.iter().sum();
     match targets {
         Targets::Classes(_) => total / rows as f64,
-        Targets::Values(_) => total / outputs.len() as f64,
+        Targets::Values(_) => total / (rows * width) as f64,
     }
 }
 
@@ -99,16 +116,21 @@ fn cross_entropy_row<T: Real>(logits: &mut [T], class: usize, scale: T, gradient
 mod tests {
     use super::*;
 
+    fn columns<T: Real>(values: &mut [T], width: usize) -> MatMut<'_, T> {
+        let rows = values.len() / width;
+        MatMut::from_column_major_slice_mut(values, width, rows)
+    }
+
     #[test]
     fn cross_entropy_matches_hand_values_and_is_stable() {
         // one row, logits (0, ln 3): softmax (1/4, 3/4); class 1 -> loss ln(4/3)
         let mut z = vec![0.0f64, 3f64.ln()];
-        let loss = loss_and_gradient(&mut z, &Targets::Classes(vec![1]), 2, true);
+        let loss = loss_and_gradient(columns(&mut z, 2), &Targets::Classes(vec![1]), true);
         assert!((loss - (4.0f64 / 3.0).ln()).abs() < 1e-15);
         assert!((z[0] - 0.25).abs() < 1e-15 && (z[1] + 0.25).abs() < 1e-15);
         // huge logits do not overflow
         let mut z = vec![1000.0f32, 0.0, -1000.0];
-        let loss = loss_and_gradient(&mut z, &Targets::Classes(vec![0]), 3, false);
+        let loss = loss_and_gradient(columns(&mut z, 3), &Targets::Classes(vec![0]), false);
         assert!(loss.abs() < 1e-6);
     }
 
@@ -116,7 +138,7 @@ mod tests {
     fn mse_is_the_mean_over_all_entries() {
         let mut y = vec![1.0f64, 2.0, 3.0, 5.0];
         let t = Targets::Values(vec![0.0, 2.0, 3.0, 3.0]);
-        let loss = loss_and_gradient(&mut y, &t, 2, true);
+        let loss = loss_and_gradient(columns(&mut y, 2), &t, true);
         assert!((loss - 5.0 / 4.0).abs() < 1e-15);
         assert_eq!(y, vec![0.5, 0.0, 0.0, 1.0]);
     }

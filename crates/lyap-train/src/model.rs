@@ -217,14 +217,11 @@ impl<T: Real> Model<T> {
     /// Readout outputs `Z = (H * M) W^T + c` of a batch, `R x V` row-major, and the (masked)
     /// top-layer outputs `Y = H * M` left in `workspace.outputs`.
     fn forward(&self, batch: &Batch<T>, masks: &DropoutMasks<T>, ws: &mut ModelWorkspace<T>) {
-        let tt = std::time::Instant::now();
         let inputs = if one_hot_tokens(&batch.inputs, self.stack.input_size, &mut ws.tokens) {
             Inputs::Tokens(&ws.tokens)
         } else {
             Inputs::Dense(&batch.inputs)
         };
-        eprintln!("TIMING tokens {:.1}", tt.elapsed().as_secs_f64() * 1e3);
-        let tf = std::time::Instant::now();
         let mut top = forward_inputs(
             &self.stack,
             inputs,
@@ -232,10 +229,6 @@ impl<T: Real> Model<T> {
             batch.seq_len,
             masks.inter_layer.as_deref(),
             &mut ws.cache,
-        );
-        eprintln!(
-            "TIMING stack forward {:.1}",
-            tf.elapsed().as_secs_f64() * 1e3
         );
         if let Some(mask) = &masks.output {
             top.iter_mut().zip(mask).for_each(|(h, &m)| *h *= m);
@@ -245,39 +238,7 @@ impl<T: Real> Model<T> {
             self.hidden(),
             self.output_size(),
         );
-        eprintln!("TIMING masked {:.1}", tt.elapsed().as_secs_f64() * 1e3);
-        let sub = |v: &[T]| {
-            v.iter()
-                .filter(|x| x.abs() < T::of_f64(1.2e-38) && **x != T::zero())
-                .count()
-        };
-        let fcw: Vec<T> = (0..self.fc_weight.ncols())
-            .flat_map(|j| self.fc_weight.col_as_slice(j).to_vec())
-            .collect();
-        eprintln!(
-            "DENORMALS top {} of {} fc {} of {} zeros {}",
-            sub(&top),
-            top.len(),
-            sub(&fcw),
-            fcw.len(),
-            top.iter().filter(|x| **x == T::zero()).count()
-        );
         ws.outputs.resize(rows * v, T::zero());
-        for _ in 0..2 {
-        let tg = std::time::Instant::now();
-        let y_t = MatRef::from_column_major_slice(&top, n, rows);
-        let z_t = MatMut::from_column_major_slice_mut(&mut ws.outputs, v, rows);
-        matmul(z_t, Accum::Replace, self.fc_weight.as_ref(), y_t, T::one(), Par::Seq);
-        eprintln!("GEMM {:.2} ms {:?} {:?}", tg.elapsed().as_secs_f64() * 1e3, self.fc_weight.col_stride(), top.as_ptr());
-        }
-        let mut copy = Mat::<T>::zeros(n, rows);
-        for j in 0..rows { copy.col_as_slice_mut(j).copy_from_slice(&top[j*n..(j+1)*n]); }
-        let mut wcopy = Mat::<T>::zeros(v, n);
-        wcopy.copy_from(&self.fc_weight);
-        let mut zc = Mat::<T>::zeros(v, rows);
-        let tg = std::time::Instant::now();
-        matmul(zc.as_mut(), Accum::Replace, wcopy.as_ref(), copy.as_ref(), T::one(), Par::Seq);
-        eprintln!("GEMM copy {:.2} ms", tg.elapsed().as_secs_f64() * 1e3);
         // Z^T (V x R, column-major = Z row-major) = W (V x n) Y^T (n x R)
         let y_t = MatRef::from_column_major_slice(&top, n, rows);
         let z_t = MatMut::from_column_major_slice_mut(&mut ws.outputs, v, rows);
@@ -287,9 +248,8 @@ impl<T: Real> Model<T> {
             self.fc_weight.as_ref(),
             y_t,
             T::one(),
-            Par::Seq,
+            Par::rayon(0),
         );
-        eprintln!("TIMING gemm {:.1}", tt.elapsed().as_secs_f64() * 1e3);
         for row in ws.outputs.chunks_exact_mut(v) {
             row.iter_mut()
                 .zip(&self.fc_bias)
@@ -313,9 +273,7 @@ impl<T: Real> Model<T> {
         grads: &mut Model<T>,
         ws: &mut ModelWorkspace<T>,
     ) -> f64 {
-        let t0 = std::time::Instant::now();
         self.forward(batch, masks, ws);
-        let t1 = t0.elapsed().as_secs_f64() * 1e3;
         let (rows, n, v) = (
             batch.batch * batch.seq_len,
             self.hidden(),
@@ -355,14 +313,7 @@ impl<T: Real> Model<T> {
         if let Some(mask) = &masks.output {
             d_top.iter_mut().zip(mask).for_each(|(d, &m)| *d *= m);
         }
-        let t2 = t0.elapsed().as_secs_f64() * 1e3;
         backward_batch(&self.stack, &ws.cache, &d_top, &mut grads.stack);
-        let t3 = t0.elapsed().as_secs_f64() * 1e3;
-        eprintln!(
-            "TIMING forward {t1:.1} readout+loss back {:.1} stack back {:.1}",
-            t2 - t1,
-            t3 - t2
-        );
         ws.d_hidden = d_top;
         loss
     }

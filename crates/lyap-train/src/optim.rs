@@ -45,7 +45,6 @@ impl<T: Real> Learner<T> {
         if !loss.is_finite() {
             return loss;
         }
-        let t0 = std::time::Instant::now();
         self.flat_grads.clear();
         let flat = &mut self.flat_grads;
         self.grads
@@ -54,7 +53,6 @@ impl<T: Real> Learner<T> {
             clip_gradient(&mut self.flat_grads, max_norm);
         }
         self.adam.update(&mut self.model, &self.flat_grads, lr);
-        eprintln!("TIMING adam {:.1}", t0.elapsed().as_secs_f64() * 1e3);
         loss
     }
 

@@ -48,6 +48,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
 }
 
 /// Serialises `value` as pretty JSON and writes it atomically.
+/// Writes `values` as a float64 `.npy` array of `shape` (C order), atomically.
+pub fn write_npy(path: &Path, shape: &[u64], values: &[f64]) -> Result<(), TrainError> {
+    use npyz::WriterBuilder;
+    let mut bytes = Vec::new();
+    let mut encode = || -> std::io::Result<()> {
+        let mut writer = npyz::WriteOptions::<f64>::new()
+            .default_dtype()
+            .shape(shape)
+            .writer(&mut bytes)
+            .begin_nd()?;
+        writer.extend(values.iter().copied())?;
+        writer.finish()
+    };
+    encode().map_err(|source| TrainError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    write_atomic(path, &bytes)
+}
+
 pub fn write_json<V: Serialize>(path: &Path, value: &V) -> Result<(), TrainError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| TrainError::Write {
         path: path.to_path_buf(),
@@ -84,6 +104,12 @@ impl RunDir {
     }
     pub fn metrics(&self) -> PathBuf {
         self.root.join("metrics.jsonl")
+    }
+    /// The embedded inputs every epoch's spectrum is driven by, float64 `[batch, time, input]`:
+    /// `lyap spectrum --model` on a checkpoint with `--inputs` this file reproduces the epoch's
+    /// spectrum.
+    pub fn spectrum_inputs(&self) -> PathBuf {
+        self.root.join("spectrum_inputs.npy")
     }
     pub fn summary(&self) -> PathBuf {
         self.root.join("summary.json")

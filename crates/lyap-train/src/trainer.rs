@@ -25,7 +25,7 @@ use crate::measure::{checkpoint_bytes, epoch_spectrum};
 use crate::model::{DropoutMasks, Model, ModelShape};
 use crate::optim::{learning_rate, Learner};
 use crate::run_dir::{
-    read_json, read_metrics, write_atomic, write_json, write_metrics, EpochRecord,
+    read_json, read_metrics, write_atomic, write_json, write_metrics, write_npy, EpochRecord,
     EpochSpectrumSummary, RunDir, RunState, RunSummary, Status,
 };
 use crate::snapshot::{load_snapshot, save_snapshot, SnapshotState};
@@ -85,7 +85,24 @@ pub fn train(
     }
     let dataset = config.load_dataset()?;
     write_json(&dir.config(), config)?;
+    write_spectrum_inputs(&dir, &dataset)?;
     dispatch(config, &dataset, &dir, false, observer)
+}
+
+/// Saves the spectrum's driving inputs beside the run (see [`RunDir::spectrum_inputs`]).
+fn write_spectrum_inputs(dir: &RunDir, dataset: &Dataset) -> Result<(), TrainError> {
+    let width = dataset.kind.width() as u64;
+    let sequences = &dataset.spectrum_inputs;
+    let length = sequences.iter().map(Vec::len).min().unwrap_or(0) as u64 / width.max(1);
+    let values: Vec<f64> = sequences
+        .iter()
+        .flat_map(|s| s[..(length * width) as usize].iter().copied())
+        .collect();
+    write_npy(
+        &dir.spectrum_inputs(),
+        &[sequences.len() as u64, length, width],
+        &values,
+    )
 }
 
 /// Continues the run in `run_dir` from its last completed epoch; `epochs` optionally changes
