@@ -12,9 +12,29 @@ use std::time::{Duration, Instant};
 /// A small synthetic-text run; `extra` adds or overrides flags.
 fn train_args<'a>(out: &'a str, epochs: &'a str) -> Vec<&'a str> {
     vec![
-        "train", "--task", "synthetic-text", "--hidden", "16", "--epochs", epochs,
-        "--seq-len", "20", "--batch-size", "16", "--max-chars", "12000", "--le-batch", "3",
-        "--le-steps", "30", "--le-warmup", "5", "--seed", "3", "--out", out,
+        "train",
+        "--task",
+        "synthetic-text",
+        "--hidden",
+        "16",
+        "--epochs",
+        epochs,
+        "--seq-len",
+        "20",
+        "--batch-size",
+        "16",
+        "--max-chars",
+        "12000",
+        "--le-batch",
+        "3",
+        "--le-steps",
+        "30",
+        "--le-warmup",
+        "5",
+        "--seed",
+        "3",
+        "--out",
+        out,
     ]
 }
 
@@ -27,7 +47,9 @@ fn checkpoint_reloads_in_lyap_spectrum_with_the_recorded_spectrum() {
     lyap_ok(&[
         "spectrum",
         "--model",
-        run.join("checkpoints/epoch_002.safetensors").to_str().unwrap(),
+        run.join("checkpoints/epoch_002.safetensors")
+            .to_str()
+            .unwrap(),
         "--inputs",
         run.join("spectrum_inputs.npy").to_str().unwrap(),
         "--warmup",

@@ -18,5 +18,8 @@ pub use arch::{Arch, LstmState, UnknownArch};
 pub use cells::{Cell, LayerJacobian};
 pub use math::Activation;
 pub use stack::{RecurrentStack, StackWorkspace};
-pub use train::{backward_batch, forward_batch, forward_batch_tokens, ForwardCache, Inputs};
+pub use train::{
+    backward_batch, backward_columns, forward_batch, forward_batch_tokens, forward_inputs,
+    ForwardCache, Inputs,
+};
 pub use weights::{LayerWeights, ShapeError, StackWeights};

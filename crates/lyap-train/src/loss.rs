@@ -9,10 +9,10 @@
 //!   `L = (1/(R D)) sum (y - t)^2`, `dL/dy = 2 (y - t) / (R D)`.
 
 use crate::data::Targets;
-use lyap_core::Real;
-use lyap_rnn::math::exp;
 use faer::reborrow::ReborrowMut;
 use faer::MatMut;
+use lyap_core::Real;
+use lyap_rnn::math::exp;
 use rayon::prelude::*;
 
 /// Which loss a task trains with.
@@ -39,18 +39,11 @@ pub fn loss_and_gradient<T: Real>(
     let mut rest = outputs;
     while rest.ncols() > 0 {
         let start = rows - rest.ncols();
-        let (block, tail) = rest.split_at_col_mut(ROWS_PER_TASK.min(rest.ncols()));
+        let len = ROWS_PER_TASK.min(rest.ncols());
+        let (block, tail) = rest.split_at_col_mut(len);
         blocks.push((start, block));
         rest = tail;
     }
-    let row = |block: &mut MatMut<'_, T>, j: usize| -> &mut [T] {
-        block
-            .rb_mut()
-            .col_mut(j)
-            .try_as_col_major_mut()
-            .expect("unit row stride")
-            .as_slice_mut()
-    };
     let partial: Vec<f64> = match targets {
         Targets::Classes(classes) => {
             let scale = T::of_f64(1.0 / rows as f64);
@@ -60,7 +53,7 @@ pub fn loss_and_gradient<T: Real>(
                     (0..block.ncols())
                         .map(|j| {
                             let class = classes[start + j] as usize;
-                            cross_entropy_row(row(&mut block, j), class, scale, gradient)
+                            cross_entropy_row(row(block.rb_mut(), j), class, scale, gradient)
                         })
                         .sum::<f64>()
                 })
@@ -74,7 +67,7 @@ pub fn loss_and_gradient<T: Real>(
                     let mut sum = 0.0;
                     for j in 0..block.ncols() {
                         let target = &values[(start + j) * width..(start + j + 1) * width];
-                        for (y, &t) in row(&mut block, j).iter_mut().zip(target) {
+                        for (y, &t) in row(block.rb_mut(), j).iter_mut().zip(target) {
                             let diff = *y - t;
                             sum += diff.as_f64() * diff.as_f64();
                             if gradient {
@@ -92,6 +85,12 @@ pub fn loss_and_gradient<T: Real>(
         Targets::Classes(_) => total / rows as f64,
         Targets::Values(_) => total / (rows * width) as f64,
     }
+}
+
+/// Column `j` of `block` (one row of outputs) as a slice.
+fn row<T: Real>(block: MatMut<'_, T>, j: usize) -> &mut [T] {
+    let column = block.col_mut(j).try_as_col_major_mut();
+    column.expect("unit row stride").as_slice_mut()
 }
 
 /// `-log softmax(z)_class` of one row; with `gradient`, `z <- (softmax(z) - e_class) * scale`.

@@ -9,9 +9,11 @@
 //! L = loss(Z, targets)       mean over positions (see crate::loss)
 //! dW = dZ^T Y,  dc = 1^T dZ,  dH = (dZ W) * M
 //! ```
-//! then `lyap_rnn::train::backward_batch` carries `dH` back through time and the layers.
-//! The three products are single large gemms (faer, all cores). The embedding has no
-//! parameters: one-hot for characters, identity for signals.
+//! then `lyap_rnn::train::backward_columns` carries `dH` back through time and the layers.
+//! The positions are split into [`READOUT_PARTS`] fixed halves, each half's products run as
+//! single-threaded gemms in parallel and the halves' `dW` are added in order, so results do
+//! not depend on the number of threads. The embedding has no parameters: one-hot for
+//! characters (given to the stack as tokens), identity for signals.
 //!
 //! Initialisation: the stack's weights (and biases, if any) uniform on `[-p, p]`
 //! (`StackWeights::random`); the readout like PyTorch's `nn.Linear` default,
@@ -20,9 +22,11 @@
 use crate::data::Batch;
 use crate::loss::loss_and_gradient;
 use faer::linalg::matmul::matmul;
+use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use lyap_core::Real;
-use lyap_rnn::train::{backward_batch, forward_inputs, ForwardCache, Inputs};
+use lyap_rnn::math::ensure_shape;
+use lyap_rnn::train::{backward_columns, forward_inputs, ForwardCache, Inputs};
 use lyap_rnn::{Arch, StackWeights};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -85,22 +89,39 @@ impl<T: Real> DropoutMasks<T> {
     }
 }
 
-/// Buffers reused across batches.
+/// Number of contiguous ranges of positions the readout is split into (fixed: see the module
+/// documentation).
+const READOUT_PARTS: usize = 2;
+
+/// Buffers reused across batches (faer matrices: aligned columns for the gemms).
 pub struct ModelWorkspace<T: Real> {
     cache: ForwardCache<T>,
     /// The batch's inputs as tokens when every input vector is one-hot.
     tokens: Vec<u32>,
-    outputs: Vec<T>,
-    d_hidden: Vec<T>,
+    /// `Y^T = (H * M)^T`, `n x R`.
+    top: Mat<T>,
+    /// `Z^T`, then `dZ^T` (`V x R`).
+    logits: Mat<T>,
+    /// `dH^T`, `n x R`.
+    d_top: Mat<T>,
+    /// The second half's part of `dW`.
+    d_fc_weight_half: Mat<T>,
+    /// A copy of the readout weight `W` in a zero-padded matrix: gemm kernels also multiply
+    /// the padding rows of a column, which must not hold denormals or NaNs (slow paths).
+    fc_weight: Mat<T>,
 }
 
 impl<T: Real> Default for ModelWorkspace<T> {
     fn default() -> Self {
+        let empty = || Mat::zeros(0, 0);
         Self {
             cache: ForwardCache::new(),
             tokens: Vec::new(),
-            outputs: Vec::new(),
-            d_hidden: Vec::new(),
+            top: empty(),
+            logits: empty(),
+            d_top: empty(),
+            d_fc_weight_half: empty(),
+            fc_weight: empty(),
         }
     }
 }
@@ -214,54 +235,67 @@ impl<T: Real> Model<T> {
         true
     }
 
-    /// Readout outputs `Z = (H * M) W^T + c` of a batch, `R x V` row-major, and the (masked)
-    /// top-layer outputs `Y = H * M` left in `workspace.outputs`.
+    /// Readout outputs `Z^T = W Y^T + c` of a batch in `workspace.logits` (`V x R`), and the
+    /// (masked) top-layer outputs `Y^T = (H * M)^T` in `workspace.top`.
     fn forward(&self, batch: &Batch<T>, masks: &DropoutMasks<T>, ws: &mut ModelWorkspace<T>) {
+        let (rows, n, v) = (
+            batch.batch * batch.seq_len,
+            self.hidden(),
+            self.output_size(),
+        );
         let inputs = if one_hot_tokens(&batch.inputs, self.stack.input_size, &mut ws.tokens) {
             Inputs::Tokens(&ws.tokens)
         } else {
             Inputs::Dense(&batch.inputs)
         };
-        let mut top = forward_inputs(
+        ensure_shape(&mut ws.fc_weight, v, n);
+        ws.fc_weight.copy_from(&self.fc_weight);
+        ensure_shape(&mut ws.top, n, rows);
+        ensure_shape(&mut ws.logits, v, rows);
+        forward_inputs(
             &self.stack,
             inputs,
             batch.batch,
             batch.seq_len,
             masks.inter_layer.as_deref(),
             &mut ws.cache,
+            ws.top.as_mut(),
         );
-        if let Some(mask) = &masks.output {
-            top.iter_mut().zip(mask).for_each(|(h, &m)| *h *= m);
-        }
-        let (rows, n, v) = (
-            batch.batch * batch.seq_len,
-            self.hidden(),
-            self.output_size(),
+        let half = rows / READOUT_PARTS;
+        let fc_weight = &ws.fc_weight;
+        let (top_0, top_1) = ws.top.as_mut().split_at_col_mut(half);
+        let (logits_0, logits_1) = ws.logits.as_mut().split_at_col_mut(half);
+        let readout = |mut top: MatMut<'_, T>, mut logits: MatMut<'_, T>, first: usize| {
+            if let Some(mask) = &masks.output {
+                multiply_columns(top.rb_mut(), &mask[first * n..]);
+            }
+            let weight = fc_weight.as_ref();
+            matmul(
+                logits.rb_mut(),
+                Accum::Replace,
+                weight,
+                top.rb(),
+                T::one(),
+                Par::Seq,
+            );
+            for j in 0..logits.ncols() {
+                let column = column_mut(logits.rb_mut(), j);
+                column
+                    .iter_mut()
+                    .zip(&self.fc_bias)
+                    .for_each(|(z, &c)| *z += c);
+            }
+        };
+        rayon::join(
+            || readout(top_0, logits_0, 0),
+            || readout(top_1, logits_1, half),
         );
-        ws.outputs.resize(rows * v, T::zero());
-        // Z^T (V x R, column-major = Z row-major) = W (V x n) Y^T (n x R)
-        let y_t = MatRef::from_column_major_slice(&top, n, rows);
-        let z_t = MatMut::from_column_major_slice_mut(&mut ws.outputs, v, rows);
-        matmul(
-            z_t,
-            Accum::Replace,
-            self.fc_weight.as_ref(),
-            y_t,
-            T::one(),
-            Par::rayon(0),
-        );
-        for row in ws.outputs.chunks_exact_mut(v) {
-            row.iter_mut()
-                .zip(&self.fc_bias)
-                .for_each(|(z, &c)| *z += c);
-        }
-        ws.d_hidden = top;
     }
 
     /// The mean loss of `batch` without dropout (evaluation).
     pub fn evaluate(&self, batch: &Batch<T>, ws: &mut ModelWorkspace<T>) -> f64 {
         self.forward(batch, &DropoutMasks::default(), ws);
-        loss_and_gradient(&mut ws.outputs, &batch.targets, self.output_size(), false)
+        loss_and_gradient(ws.logits.as_mut(), &batch.targets, false)
     }
 
     /// The mean loss of `batch` under `masks`, and its gradient written into `grads`
@@ -274,49 +308,97 @@ impl<T: Real> Model<T> {
         ws: &mut ModelWorkspace<T>,
     ) -> f64 {
         self.forward(batch, masks, ws);
-        let (rows, n, v) = (
-            batch.batch * batch.seq_len,
-            self.hidden(),
-            self.output_size(),
+        let (rows, n) = (batch.batch * batch.seq_len, self.hidden());
+        let loss = loss_and_gradient(ws.logits.as_mut(), &batch.targets, true);
+        grads
+            .stack
+            .for_each_param_mut(|chunk| chunk.fill(T::zero()));
+        ensure_shape(&mut ws.d_top, n, rows);
+        ensure_shape(
+            &mut ws.d_fc_weight_half,
+            self.fc_weight.nrows(),
+            self.fc_weight.ncols(),
         );
-        let loss = loss_and_gradient(&mut ws.outputs, &batch.targets, v, true);
-        grads.for_each_chunk_mut(|chunk| chunk.fill(T::zero()));
-        let dz_t = MatRef::from_column_major_slice(&ws.outputs, v, rows);
-        let y_t = MatRef::from_column_major_slice(&ws.d_hidden, n, rows);
-        // dW (V x n) = dZ^T (V x R) Y (R x n)
-        matmul(
-            grads.fc_weight.as_mut(),
-            Accum::Replace,
-            dz_t,
-            y_t.transpose(),
-            T::one(),
-            Par::rayon(0),
+        let half = rows / READOUT_PARTS;
+        let fc_weight = &ws.fc_weight;
+        let (d_logits_0, d_logits_1) = ws.logits.as_ref().split_at_col(half);
+        let (top_0, top_1) = ws.top.as_ref().split_at_col(half);
+        let (d_top_0, d_top_1) = ws.d_top.as_mut().split_at_col_mut(half);
+        // per half: dW_k = dZ_k^T Y_k (V x n), dH_k^T = (W^T dZ_k^T) * M_k^T
+        let readout_gradient = |d_weight: MatMut<'_, T>,
+                                d_logits: MatRef<'_, T>,
+                                top: MatRef<'_, T>,
+                                mut d_top: MatMut<'_, T>,
+                                first: usize| {
+            let weight_t = fc_weight.transpose();
+            matmul(
+                d_weight,
+                Accum::Replace,
+                d_logits,
+                top.transpose(),
+                T::one(),
+                Par::Seq,
+            );
+            matmul(
+                d_top.rb_mut(),
+                Accum::Replace,
+                weight_t,
+                d_logits,
+                T::one(),
+                Par::Seq,
+            );
+            if let Some(mask) = &masks.output {
+                multiply_columns(d_top, &mask[first * n..]);
+            }
+        };
+        let d_fc_weight = grads.fc_weight.as_mut();
+        let d_fc_weight_half = ws.d_fc_weight_half.as_mut();
+        rayon::join(
+            || readout_gradient(d_fc_weight, d_logits_0, top_0, d_top_0, 0),
+            || readout_gradient(d_fc_weight_half, d_logits_1, top_1, d_top_1, half),
         );
-        for row in ws.outputs.chunks_exact(v) {
+        for j in 0..grads.fc_weight.ncols() {
+            let half_column = ws.d_fc_weight_half.col_as_slice(j);
+            let column = grads.fc_weight.col_as_slice_mut(j);
+            column
+                .iter_mut()
+                .zip(half_column)
+                .for_each(|(g, &d)| *g += d);
+        }
+        grads.fc_bias.fill(T::zero());
+        for j in 0..rows {
+            let d_logits = column_ref(ws.logits.as_ref(), j);
             grads
                 .fc_bias
                 .iter_mut()
-                .zip(row)
+                .zip(d_logits)
                 .for_each(|(g, &d)| *g += d);
         }
-        // dY^T (n x R) = W^T (n x V) dZ^T (V x R); then dH = dY * M
-        let mut d_top = std::mem::take(&mut ws.d_hidden);
-        let dy_t = MatMut::from_column_major_slice_mut(&mut d_top, n, rows);
-        matmul(
-            dy_t,
-            Accum::Replace,
-            self.fc_weight.transpose(),
-            dz_t,
-            T::one(),
-            Par::rayon(0),
-        );
-        if let Some(mask) = &masks.output {
-            d_top.iter_mut().zip(mask).for_each(|(d, &m)| *d *= m);
-        }
-        backward_batch(&self.stack, &ws.cache, &d_top, &mut grads.stack);
-        ws.d_hidden = d_top;
+        backward_columns(&self.stack, &ws.cache, ws.d_top.as_ref(), &mut grads.stack);
         loss
     }
+}
+
+/// `mat[:, j] *= mask[j n .. (j + 1) n]` for every column `j` (`mask` row-major over columns).
+fn multiply_columns<T: Real>(mut mat: MatMut<'_, T>, mask: &[T]) {
+    let n = mat.nrows();
+    for (j, mask_column) in mask.chunks_exact(n).take(mat.ncols()).enumerate() {
+        let column = column_mut(mat.rb_mut(), j);
+        column
+            .iter_mut()
+            .zip(mask_column)
+            .for_each(|(v, &m)| *v *= m);
+    }
+}
+
+fn column_mut<T: Real>(mat: MatMut<'_, T>, j: usize) -> &mut [T] {
+    let column = mat.col_mut(j).try_as_col_major_mut();
+    column.expect("unit row stride").as_slice_mut()
+}
+
+fn column_ref<T: Real>(mat: MatRef<'_, T>, j: usize) -> &[T] {
+    let column = mat.col(j).try_as_col_major();
+    column.expect("unit row stride").as_slice()
 }
 
 /// Whether every `width`-long vector of `inputs` is one-hot (a single `1`, zeros elsewhere);

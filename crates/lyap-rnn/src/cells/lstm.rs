@@ -35,16 +35,19 @@ pub fn step<T: Real>(io: StepSlices<'_, T>) {
     for (a, &hidden) in io.gates.iter_mut().zip(io.hidden_preact) {
         *a += hidden;
     }
+    // every slice re-cut to length `n`, so the loop has no bounds checks and vectorises
     let (ifg, o) = io.gates.split_at_mut(3 * n);
     let (i, fg) = ifg.split_at_mut(n);
     let (f, g) = fg.split_at_mut(n);
+    let (g, o) = (&mut g[..n], &mut o[..n]);
+    let (c_prev, c, h) = (&io.c_prev[..n], &mut io.c[..n], &mut io.h[..n]);
     for r in 0..n {
         i[r] = sigmoid(i[r]);
         f[r] = sigmoid(f[r]);
         g[r] = tanh(g[r]);
         o[r] = sigmoid(o[r]);
-        io.c[r] = f[r] * io.c_prev[r] + i[r] * g[r];
-        io.h[r] = o[r] * tanh(io.c[r]);
+        c[r] = f[r] * c_prev[r] + i[r] * g[r];
+        h[r] = o[r] * tanh(c[r]);
     }
 }
 
@@ -124,14 +127,18 @@ pub fn backward<T: Real>(io: GradSlices<'_, T>) {
     let (d_ifg, d_o) = io.d_input_preact.split_at_mut(3 * n);
     let (d_i, d_fg) = d_ifg.split_at_mut(n);
     let (d_f, d_g) = d_fg.split_at_mut(n);
+    // every slice re-cut to length `n`, so the loop has no bounds checks and vectorises
+    let (d_g, d_o, d_c_io) = (&mut d_g[..n], &mut d_o[..n], &mut io.d_c[..n]);
+    let (d_h_output, d_h_future) = (&io.d_h_output[..n], &io.d_h_future[..n]);
+    let (c, c_prev) = (&io.c[..n], &io.c_prev[..n]);
     for r in 0..n {
-        let d_h = io.d_h_output[r] + io.d_h_future[r];
-        let tc = tanh(io.c[r]);
-        let d_c = io.d_c[r] + d_h * o[r] * tanh_slope(tc);
+        let d_h = d_h_output[r] + d_h_future[r];
+        let tc = tanh(c[r]);
+        let d_c = d_c_io[r] + d_h * o[r] * tanh_slope(tc);
         d_i[r] = d_c * g[r] * sigmoid_slope(i[r]);
-        d_f[r] = d_c * io.c_prev[r] * sigmoid_slope(f[r]);
+        d_f[r] = d_c * c_prev[r] * sigmoid_slope(f[r]);
         d_g[r] = d_c * i[r] * tanh_slope(g[r]);
         d_o[r] = d_h * tc * sigmoid_slope(o[r]);
-        io.d_c[r] = d_c * f[r];
+        d_c_io[r] = d_c * f[r];
     }
 }

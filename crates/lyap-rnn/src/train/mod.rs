@@ -26,6 +26,8 @@ mod part;
 mod tests;
 
 use crate::weights::StackWeights;
+use faer::reborrow::ReborrowMut;
+use faer::{MatMut, MatRef};
 use lyap_core::Real;
 use part::PartCache;
 use rayon::prelude::*;
@@ -79,7 +81,7 @@ pub fn forward_batch<T: Real>(
     cache: &mut ForwardCache<T>,
 ) -> Vec<T> {
     let inputs = Inputs::Dense(inputs);
-    forward_inputs(weights, inputs, batch, seq_len, inter_layer_masks, cache)
+    forward_to_vec(weights, inputs, batch, seq_len, inter_layer_masks, cache)
 }
 
 /// [`forward_batch`] on one-hot inputs given as tokens `[seq_len][batch]` (each below
@@ -96,14 +98,10 @@ pub fn forward_batch_tokens<T: Real>(
     cache: &mut ForwardCache<T>,
 ) -> Vec<T> {
     let inputs = Inputs::Tokens(tokens);
-    forward_inputs(weights, inputs, batch, seq_len, inter_layer_masks, cache)
+    forward_to_vec(weights, inputs, batch, seq_len, inter_layer_masks, cache)
 }
 
-/// [`forward_batch`] or [`forward_batch_tokens`], by the kind of `inputs`.
-///
-/// # Panics
-/// As those two.
-pub fn forward_inputs<T: Real>(
+fn forward_to_vec<T: Real>(
     weights: &StackWeights<T>,
     inputs: Inputs<'_, T>,
     batch: usize,
@@ -111,7 +109,43 @@ pub fn forward_inputs<T: Real>(
     inter_layer_masks: Option<&[Vec<T>]>,
     cache: &mut ForwardCache<T>,
 ) -> Vec<T> {
+    let (n, columns) = (weights.hidden_size, batch * seq_len);
+    let mut outputs = vec![T::zero(); n * columns];
+    let view = MatMut::from_column_major_slice_mut(&mut outputs, n, columns);
+    forward_inputs(
+        weights,
+        inputs,
+        batch,
+        seq_len,
+        inter_layer_masks,
+        cache,
+        view,
+    );
+    outputs
+}
+
+/// [`forward_batch`] or [`forward_batch_tokens`], by the kind of `inputs`, writing the top
+/// layer's `h` into the columns of `outputs` (`hidden_size x batch seq_len`, column
+/// `t batch + b`): a caller's aligned, reused buffer.
+///
+/// # Panics
+/// As those two, or if `outputs` has another shape.
+pub fn forward_inputs<T: Real>(
+    weights: &StackWeights<T>,
+    inputs: Inputs<'_, T>,
+    batch: usize,
+    seq_len: usize,
+    inter_layer_masks: Option<&[Vec<T>]>,
+    cache: &mut ForwardCache<T>,
+    mut outputs: MatMut<'_, T>,
+) {
     let (n, num_layers, columns) = (weights.hidden_size, weights.num_layers(), batch * seq_len);
+    let shape = (outputs.nrows(), outputs.ncols());
+    assert_eq!(
+        shape,
+        (n, columns),
+        "outputs must be hidden_size x batch seq_len"
+    );
     match inputs {
         Inputs::Dense(dense) => assert_eq!(
             dense.len(),
@@ -146,13 +180,9 @@ pub fn forward_inputs<T: Real>(
     cache.parts.par_iter_mut().for_each(|part| {
         part.forward(weights, inputs, inter_layer_masks, batch, seq_len);
     });
-    let mut outputs = Vec::with_capacity(n * columns);
-    for t in 0..seq_len {
-        for part in &cache.parts {
-            (0..part.batch).for_each(|b| outputs.extend_from_slice(part.top_output(t, b)));
-        }
+    for part in &cache.parts {
+        part.scatter_top_outputs(outputs.rb_mut(), batch);
     }
-    outputs
 }
 
 /// Accumulates (adds) `d loss / d parameters` into `grads` (same shapes as `weights`; biases
@@ -168,9 +198,27 @@ pub fn backward_batch<T: Real>(
     d_outputs: &[T],
     grads: &mut StackWeights<T>,
 ) {
-    let columns = cache.batch * cache.seq_len;
+    let (n, columns) = (weights.hidden_size, cache.batch * cache.seq_len);
     let message = "d_outputs must match the outputs";
-    assert_eq!(d_outputs.len(), weights.hidden_size * columns, "{message}");
+    assert_eq!(d_outputs.len(), n * columns, "{message}");
+    let d_outputs = MatRef::from_column_major_slice(d_outputs, n, columns);
+    backward_columns(weights, cache, d_outputs, grads);
+}
+
+/// [`backward_batch`] with `d loss / d outputs` as the columns of a matrix (`hidden_size x
+/// batch seq_len`, the layout of [`forward_inputs`]' outputs).
+///
+/// # Panics
+/// If `d_outputs` or `grads` do not match the forward pass.
+pub fn backward_columns<T: Real>(
+    weights: &StackWeights<T>,
+    cache: &ForwardCache<T>,
+    d_outputs: MatRef<'_, T>,
+    grads: &mut StackWeights<T>,
+) {
+    let (n, columns) = (weights.hidden_size, cache.batch * cache.seq_len);
+    let shape = (d_outputs.nrows(), d_outputs.ncols());
+    assert_eq!(shape, (n, columns), "d_outputs must match the outputs");
     assert_eq!(
         grads.num_layers(),
         weights.num_layers(),

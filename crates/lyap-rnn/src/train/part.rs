@@ -98,20 +98,18 @@ impl<T: Real> Default for BackwardScratch<T> {
     }
 }
 
-/// Copies the columns of sequences `first..first + part_batch` of a batch matrix stored
-/// row-major `[T][B][rows]` into `dst` (`rows x part_batch T`).
+/// Copies the columns of sequences `first..first + part_batch` of a batch matrix
+/// (`rows x B T`, time-major columns) into `dst` (`rows x part_batch T`).
 fn gather_columns<T: Real>(
     dst: &mut Mat<T>,
-    src: &[T],
+    src: MatRef<'_, T>,
     full_batch: usize,
     (first, part_batch): (usize, usize),
 ) {
-    let rows = dst.nrows();
     for j in 0..dst.ncols() {
         let (t, b) = (j / part_batch, j % part_batch);
-        let start = (t * full_batch + first + b) * rows;
-        dst.col_as_slice_mut(j)
-            .copy_from_slice(&src[start..start + rows]);
+        let source = src.col(t * full_batch + first + b);
+        dst.col_mut(j).copy_from(source);
     }
 }
 
@@ -128,10 +126,15 @@ impl<T: Real> PartCache<T> {
         }
     }
 
-    /// `h_t` of the top layer for the part's sequence `b` (`t` counted from 0).
-    pub(super) fn top_output(&self, t: usize, b: usize) -> &[T] {
+    /// Copies the top layer's `h_t` of the part's sequences into their columns of `outputs`
+    /// (`n x B T`, time-major columns).
+    pub(super) fn scatter_top_outputs(&self, mut outputs: MatMut<'_, T>, full_batch: usize) {
         let top = &self.layers[self.layers.len() - 1].hidden;
-        top.col_as_slice((t + 1) * self.batch + b)
+        for j in self.batch..top.ncols() {
+            let (t, b) = (j / self.batch - 1, j % self.batch);
+            let mut target = outputs.rb_mut().col_mut(t * full_batch + self.first + b);
+            target.copy_from(top.col(j));
+        }
     }
 
     /// Runs the part's sequences through the stack. `inputs` and `masks` are the whole batch's
@@ -159,6 +162,7 @@ impl<T: Real> PartCache<T> {
         self.masks.resize_with(mask_count, empty);
         for (mask, source) in self.masks.iter_mut().zip(masks.unwrap_or_default()) {
             ensure_shape(mask, n, columns);
+            let source = MatRef::from_column_major_slice(source, n, full_batch * seq_len);
             gather_columns(mask, source, full_batch, (self.first, batch));
         }
         ensure_shape(&mut self.step_hidden_preact, gate_rows, batch);
@@ -181,6 +185,7 @@ impl<T: Real> PartCache<T> {
                 (None, Inputs::Tokens(_)) => ensure_shape(&mut layer.inputs, 0, 0),
                 (None, Inputs::Dense(dense)) => {
                     ensure_shape(&mut layer.inputs, m, columns);
+                    let dense = MatRef::from_column_major_slice(dense, m, full_batch * seq_len);
                     gather_columns(&mut layer.inputs, dense, full_batch, (self.first, batch));
                 }
                 (Some(previous), _) => {
@@ -207,11 +212,11 @@ impl<T: Real> PartCache<T> {
     }
 
     /// Backpropagates the part's columns of `d_outputs` (the whole batch's `dL/dH` of the top
-    /// layer, `[T][B][n]`) and overwrites the part's gradient in `scratch.grads`.
+    /// layer, `n x B T`) and overwrites the part's gradient in `scratch.grads`.
     pub(super) fn backward(
         &self,
         weights: &StackWeights<T>,
-        d_outputs: &[T],
+        d_outputs: MatRef<'_, T>,
         full_batch: usize,
         seq_len: usize,
     ) {

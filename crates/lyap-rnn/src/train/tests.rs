@@ -30,7 +30,7 @@ fn outputs_and_gradient(
     masks: &[Vec<f32>],
 ) -> (Vec<f32>, Vec<f32>) {
     let mut cache = ForwardCache::new();
-    let outputs = forward_inputs(weights, inputs, BATCH, SEQ_LEN, Some(masks), &mut cache);
+    let outputs = forward_to_vec(weights, inputs, BATCH, SEQ_LEN, Some(masks), &mut cache);
     let r: Vec<f32> = (0..outputs.len())
         .map(|i| ((i % 13) as f32 - 6.0) * 0.1)
         .collect();
