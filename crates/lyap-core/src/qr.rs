@@ -18,6 +18,13 @@ use faer::linalg::householder;
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{ColRef, Conj, Mat, MatMut, Par};
 
+/// The Householder blocks of a `cols`-column factorisation: `(first column, width)`.
+fn blocks(cols: usize, blocksize: usize) -> impl DoubleEndedIterator<Item = (usize, usize)> {
+    (0..cols)
+        .step_by(blocksize)
+        .map(move |start| (start, blocksize.min(cols - start)))
+}
+
 /// The contiguous slice of a column of one of the kernel's own (column-major) buffers.
 fn column_slice<'a, T: Real>(column: ColRef<'a, T>) -> &'a [T] {
     column
@@ -102,11 +109,9 @@ impl<T: Real> QrKernel<T> {
     pub fn apply_q_on_the_right(&mut self, basis: faer::MatRef<'_, T>, mut target: MatMut<'_, T>) {
         assert_eq!(self.rows, self.cols, "only for square factorisations");
         assert_eq!(target.nrows(), self.rows, "target must be rows x rows");
-        let (rows, cols, bs) = (self.rows, self.cols, self.blocksize);
+        let rows = self.rows;
         let target_rows = target.nrows();
-        let mut start = 0;
-        while start < cols {
-            let width = bs.min(cols - start);
+        for (start, width) in blocks(self.cols, self.blocksize) {
             householder::apply_block_householder_on_the_right_in_place_with_conj(
                 basis.submatrix(start, start, rows - start, width),
                 self.householder_factor
@@ -119,7 +124,6 @@ impl<T: Real> QrKernel<T> {
                 Par::Seq,
                 MemStack::new(&mut self.scratch),
             );
-            start += width;
         }
     }
 
@@ -127,9 +131,7 @@ impl<T: Real> QrKernel<T> {
     /// Householder vectors below it, block factors in `self.householder_factor`.
     fn factor(&mut self, mut a: MatMut<'_, T>) {
         let (rows, cols, bs) = (self.rows, self.cols, self.blocksize);
-        let mut start = 0;
-        while start < cols {
-            let width = bs.min(cols - start);
+        for (start, width) in blocks(cols, bs) {
             let mut factor_block = self
                 .householder_factor
                 .as_mut()
@@ -175,7 +177,6 @@ impl<T: Real> QrKernel<T> {
                     MemStack::new(&mut self.scratch),
                 );
             }
-            start += width;
         }
     }
 
@@ -189,11 +190,7 @@ impl<T: Real> QrKernel<T> {
         for i in 0..cols {
             q[(i, i)] = T::of_f64(1.0);
         }
-        let last_block_start = (cols - 1) / bs * bs;
-        let mut start = last_block_start as isize;
-        while start >= 0 {
-            let j = start as usize;
-            let width = bs.min(cols - j);
+        for (j, width) in blocks(cols, bs).rev() {
             householder::apply_block_householder_on_the_left_in_place_with_conj(
                 a.submatrix(j, j, rows - j, width),
                 self.householder_factor
@@ -204,7 +201,6 @@ impl<T: Real> QrKernel<T> {
                 Par::Seq,
                 MemStack::new(&mut self.scratch),
             );
-            start -= bs as isize;
         }
     }
 }
