@@ -52,6 +52,32 @@ fn run<T: Real>(n: usize, k: usize) {
         y.copy_from(&j.as_ref().subcols(0, k));
         kernel.orthonormalize(y.as_mut(), q.as_mut(), &mut acc);
     });
+    let factor_ms = time(20, || {
+        y.copy_from(&j.as_ref().subcols(0, k));
+        kernel.factor_in_place(y.as_mut(), &mut acc);
+    });
+    println!("  factorisation alone {factor_ms:.2} ms");
+    let mut basis = j.as_ref().subcols(0, k).to_owned();
+    kernel.factor_in_place(basis.as_mut(), &mut acc);
+    let mut target = Mat::<T>::zeros(n, n);
+    let right_ms = time(20, || {
+        target.copy_from(&j);
+        kernel.apply_q_on_the_right(basis.as_ref(), target.as_mut());
+    });
+    let form_ms = time(20, || {
+        kernel.form_q(basis.as_ref(), q.as_mut());
+        faer::linalg::matmul::matmul(
+            y.as_mut(),
+            Accum::Replace,
+            j.as_ref(),
+            q.as_ref(),
+            T::of_f64(1.0),
+            Par::Seq,
+        );
+    });
+    println!(
+        "  J Q via reflectors from the right {right_ms:.2} ms; forming Q then J Q {form_ms:.2} ms"
+    );
     println!(
         "{} n={n} k={k}: J Q {matmul_ms:.2} ms, QR+Q {qr_ms:.2} ms",
         T::NAME

@@ -18,6 +18,9 @@ use faer::linalg::householder;
 use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{ColRef, Conj, Mat, MatMut, Par};
 
+/// Width of the unblocked leaves of the recursive panel factorisation.
+const LEAF_WIDTH: usize = 8;
+
 /// The Householder blocks of a `cols`-column factorisation: `(first column, width)`.
 fn blocks(cols: usize, blocksize: usize) -> impl DoubleEndedIterator<Item = (usize, usize)> {
     (0..cols)
@@ -132,38 +135,17 @@ impl<T: Real> QrKernel<T> {
     fn factor(&mut self, mut a: MatMut<'_, T>) {
         let (rows, cols, bs) = (self.rows, self.cols, self.blocksize);
         for (start, width) in blocks(cols, bs) {
+            self.factor_panel(a.rb_mut(), start, start, width);
+            let basis = a.rb().submatrix(start, start, rows - start, width);
             let mut factor_block = self
                 .householder_factor
                 .as_mut()
                 .submatrix_mut(0, start, width, width);
-            // Unblocked panel: H_c for each column c, applied to the rest of the panel.
-            for offset in 0..width {
-                let c = start + offset;
-                let (mut head_and_above, tail) = a.rb_mut().col_mut(c).split_at_row_mut(c + 1);
-                let info = householder::make_householder_in_place(&mut head_and_above[c], tail);
-                factor_block[(offset, offset)] = info.tau;
-                let tau_inv = info.tau.recip();
-                let (left, right) = a.rb_mut().split_at_col_mut(c + 1);
-                let v = column_slice(left.rb().col(c).subrows(c + 1, rows - c - 1));
-                let mut panel_rest = right.subcols_mut(0, start + width - c - 1);
-                for x in 0..panel_rest.ncols() {
-                    let column = panel_rest.rb_mut().col_mut(x).subrows_mut(c, rows - c);
-                    let column = column
-                        .try_as_col_major_mut()
-                        .expect("column-major buffer")
-                        .as_slice_mut();
-                    let (head, tail) = column.split_at_mut(1);
-                    let k = -((head[0] + dot(v, tail)) * tau_inv);
-                    head[0] += k;
-                    axpy(k, v, tail);
-                }
-            }
-            let basis = a.rb().submatrix(start, start, rows - start, width);
             householder::upgrade_householder_factor(
                 factor_block.rb_mut(),
                 basis,
                 width,
-                1,
+                LEAF_WIDTH.min(width),
                 Par::Seq,
             );
             if start + width < cols {
@@ -178,6 +160,85 @@ impl<T: Real> QrKernel<T> {
                 );
             }
         }
+    }
+
+    /// Factorises columns `start .. start + width` of the block starting at `block_start`,
+    /// touching no column outside them: recursively, left half, then the left half's block
+    /// reflector applied to the right half (a matrix product), then the right half, down to
+    /// unblocked leaves of [`LEAF_WIDTH`] columns. Most of the panel's flops thus run as
+    /// products instead of vector operations. Leaves leave their block factors on the diagonal
+    /// of the block's factor, where `upgrade_householder_factor` expects them.
+    fn factor_panel(
+        &mut self,
+        mut a: MatMut<'_, T>,
+        block_start: usize,
+        start: usize,
+        width: usize,
+    ) {
+        let rows = self.rows;
+        let factor_row = start - block_start;
+        if width <= LEAF_WIDTH {
+            self.factor_leaf(a.rb_mut(), factor_row, start, width);
+            return;
+        }
+        let left = (width / 2).div_ceil(LEAF_WIDTH) * LEAF_WIDTH;
+        self.factor_panel(a.rb_mut(), block_start, start, left);
+        let mut left_factor = self
+            .householder_factor
+            .as_mut()
+            .submatrix_mut(factor_row, start, left, left);
+        let (panel, rest) = a.rb_mut().split_at_col_mut(start + left);
+        let left_basis = panel.rb().submatrix(start, start, rows - start, left);
+        householder::upgrade_householder_factor(
+            left_factor.rb_mut(),
+            left_basis,
+            left,
+            LEAF_WIDTH,
+            Par::Seq,
+        );
+        householder::apply_block_householder_transpose_on_the_left_in_place_with_conj(
+            left_basis,
+            left_factor.rb(),
+            Conj::No,
+            rest.submatrix_mut(start, 0, rows - start, width - left),
+            Par::Seq,
+            MemStack::new(&mut self.scratch),
+        );
+        self.factor_panel(a, block_start, start + left, width - left);
+    }
+
+    /// Unblocked Householder QR of columns `start .. start + width`: `H_c` for each column `c`,
+    /// applied to the leaf's later columns; the leaf's block factor at
+    /// `[factor_row.., start..]`.
+    fn factor_leaf(&mut self, mut a: MatMut<'_, T>, factor_row: usize, start: usize, width: usize) {
+        let rows = self.rows;
+        let mut factor_block = self
+            .householder_factor
+            .as_mut()
+            .submatrix_mut(factor_row, start, width, width);
+        for offset in 0..width {
+            let c = start + offset;
+            let (mut head_and_above, tail) = a.rb_mut().col_mut(c).split_at_row_mut(c + 1);
+            let info = householder::make_householder_in_place(&mut head_and_above[c], tail);
+            factor_block[(offset, offset)] = info.tau;
+            let tau_inv = info.tau.recip();
+            let (left, right) = a.rb_mut().split_at_col_mut(c + 1);
+            let v = column_slice(left.rb().col(c).subrows(c + 1, rows - c - 1));
+            let mut leaf_rest = right.subcols_mut(0, start + width - c - 1);
+            for x in 0..leaf_rest.ncols() {
+                let column = leaf_rest.rb_mut().col_mut(x).subrows_mut(c, rows - c);
+                let column = column
+                    .try_as_col_major_mut()
+                    .expect("column-major buffer")
+                    .as_slice_mut();
+                let (head, tail) = column.split_at_mut(1);
+                let k = -((head[0] + dot(v, tail)) * tau_inv);
+                head[0] += k;
+                axpy(k, v, tail);
+            }
+        }
+        let basis = a.rb().submatrix(start, start, rows - start, width);
+        householder::upgrade_householder_factor(factor_block, basis, width, 1, Par::Seq);
     }
 
     /// Writes the thin `Q` of the last factorisation (basis `a`) into `q`:
