@@ -81,10 +81,11 @@ fn pytorch_fixtures_reproduce_expected_spectra() {
     }
 }
 
-/// f32 runs agree with f64 runs. The leading exponents (above -1.5 nats/step) agree to 1e-4
-/// (measured: under 1e-4 on every fixture). The most contracting ones come from saturated tanh
-/// units, whose slope `1 - tanh^2` float32 resolves only coarsely (relative error up to ~1e-2
-/// when `1 - tanh^2 ~ 1e-5`): they agree to 5e-2 (measured: 2e-2 for rnn-tanh).
+/// f32 runs agree with f64 runs. The leading exponents (above -1.5 nats/step) agree to 3e-4
+/// (measured: 1.5e-4 for the LSTM, 2e-5 for GRU and rnn-tanh). The slopes are computed from
+/// the activations (`s (1 - s)`, `1 - tanh^2`), which float32 resolves only coarsely for
+/// saturated units (relative error up to ~1e-2 when the slope is ~1e-5); the most contracting
+/// exponents, which come from such units, agree to 5e-2 (measured: 1.7e-2 for rnn-tanh).
 #[test]
 fn f32_agrees_with_f64() {
     let Some(dir) = shared_fixtures() else { return };
@@ -97,13 +98,13 @@ fn f32_agrees_with_f64() {
         assert_close(
             &mean32[..leading],
             &mean64[..leading],
-            1e-4,
+            3e-4,
             &what("leading mean"),
         );
         assert_close(
             &std32[..leading],
             &std64[..leading],
-            1e-4,
+            3e-4,
             &what("leading std"),
         );
         assert_close(&mean32, &mean64, 5e-2, &what("mean"));
