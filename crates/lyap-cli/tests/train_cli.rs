@@ -90,13 +90,14 @@ fn run_killed_at_any_moment_resumes_to_the_uninterrupted_metrics() {
     let killed = dir.path().join("killed");
     let killed_str = killed.to_str().unwrap();
     // Kill at increasing delays until the run has finished by itself; every kill lands
-    // somewhere in an epoch, a checkpoint or a metrics write.
-    let mut delay_ms = 150;
+    // somewhere: loading data, inside an epoch, writing a checkpoint, a snapshot or metrics.
+    let (mut delay_ms, mut kills) = (10, 0);
     for round in 0.. {
-        let args = if round == 0 {
-            train_args(killed_str, "6")
-        } else {
+        // a run killed before it wrote its config has not started: start it again
+        let args = if killed.join("config.json").exists() {
             vec!["train", "--resume", killed_str]
+        } else {
+            train_args(killed_str, "6")
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_lyap"))
             .args(&args)
@@ -109,19 +110,24 @@ fn run_killed_at_any_moment_resumes_to_the_uninterrupted_metrics() {
             if child.try_wait().unwrap().is_some() {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(2));
         }
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
+            kills += 1;
         } else {
             let status = read_json(&killed.join("status.json"));
-            if status["status"] == "completed" {
-                break;
-            }
+            assert_eq!(status["status"], "completed", "round {round}: {status}");
+            break;
         }
-        delay_ms += 120;
-        assert!(round < 60, "the run never completed");
+        delay_ms += 15;
+        assert!(round < 100, "the run never completed");
     }
+    eprintln!("{kills} kills before the run completed");
+    assert!(
+        kills >= 3,
+        "only {kills} kills: the run is too short to test resuming"
+    );
     assert_eq!(metrics_without_timing(&killed), expected);
 }

@@ -120,6 +120,10 @@ pub fn resume(
     }
     config.validate()?;
     let dataset = config.load_dataset()?;
+    if !dir.spectrum_inputs().exists() {
+        // the run was stopped between writing its config and its spectrum inputs
+        write_spectrum_inputs(&dir, &dataset)?;
+    }
     dispatch(&config, &dataset, &dir, true, observer)
 }
 
