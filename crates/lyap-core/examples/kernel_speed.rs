@@ -38,7 +38,7 @@ fn run<T: Real>(n: usize, k: usize) {
         None => QrKernel::<T>::new(n, k),
     };
     let mut acc = vec![0.0; k];
-    let matmul_ms = time(20, || {
+    let multiply = |y: &mut Mat<T>, q: &Mat<T>| {
         faer::linalg::matmul::matmul(
             y.as_mut(),
             Accum::Replace,
@@ -47,7 +47,8 @@ fn run<T: Real>(n: usize, k: usize) {
             T::of_f64(1.0),
             Par::Seq,
         )
-    });
+    };
+    let matmul_ms = time(20, || multiply(&mut y, &q));
     let qr_ms = time(20, || {
         y.copy_from(&j.as_ref().subcols(0, k));
         kernel.orthonormalize(y.as_mut(), q.as_mut(), &mut acc);
@@ -57,30 +58,39 @@ fn run<T: Real>(n: usize, k: usize) {
         kernel.factor_in_place(y.as_mut(), &mut acc);
     });
     println!("  factorisation alone {factor_ms:.2} ms");
-    let mut basis = j.as_ref().subcols(0, k).to_owned();
+    if k == n {
+        time_right_application(&j, &mut kernel, &mut q, &mut y, &multiply);
+    }
+    println!(
+        "{} n={n} k={k}: J Q {matmul_ms:.2} ms, QR+Q {qr_ms:.2} ms",
+        T::NAME
+    );
+}
+
+/// `J Q` as the previous step's reflectors applied from the right (square case only) against
+/// forming `Q` and multiplying.
+fn time_right_application<T: Real>(
+    j: &Mat<T>,
+    kernel: &mut QrKernel<T>,
+    q: &mut Mat<T>,
+    y: &mut Mat<T>,
+    multiply: &dyn Fn(&mut Mat<T>, &Mat<T>),
+) {
+    let n = j.nrows();
+    let mut acc = vec![0.0; n];
+    let mut basis = j.clone();
     kernel.factor_in_place(basis.as_mut(), &mut acc);
     let mut target = Mat::<T>::zeros(n, n);
     let right_ms = time(20, || {
-        target.copy_from(&j);
+        target.copy_from(j);
         kernel.apply_q_on_the_right(basis.as_ref(), target.as_mut());
     });
     let form_ms = time(20, || {
         kernel.form_q(basis.as_ref(), q.as_mut());
-        faer::linalg::matmul::matmul(
-            y.as_mut(),
-            Accum::Replace,
-            j.as_ref(),
-            q.as_ref(),
-            T::of_f64(1.0),
-            Par::Seq,
-        );
+        multiply(y, q);
     });
     println!(
         "  J Q via reflectors from the right {right_ms:.2} ms; forming Q then J Q {form_ms:.2} ms"
-    );
-    println!(
-        "{} n={n} k={k}: J Q {matmul_ms:.2} ms, QR+Q {qr_ms:.2} ms",
-        T::NAME
     );
 }
 

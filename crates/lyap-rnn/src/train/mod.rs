@@ -18,8 +18,6 @@
 //! ```
 //! The cells' pointwise code (in `cells/`) is shared with the spectrum's single-sequence step.
 
-// `lyap_core::Real` has no `*Assign` bounds: `x = x + y` is the only spelling.
-
 mod columns;
 mod part;
 #[cfg(test)]
