@@ -12,7 +12,7 @@ use crate::data::Targets;
 use faer::reborrow::ReborrowMut;
 use faer::MatMut;
 use lyap_core::Real;
-use lyap_rnn::math::exp;
+use lyap_rnn::math::{exp, with_wide_simd};
 use rayon::prelude::*;
 
 /// Which loss a task trains with.
@@ -50,12 +50,18 @@ pub fn loss_and_gradient<T: Real>(
             blocks
                 .into_par_iter()
                 .map(|(start, mut block)| {
-                    (0..block.ncols())
-                        .map(|j| {
-                            let class = classes[start + j] as usize;
-                            cross_entropy_row(row(block.rb_mut(), j), class, scale, gradient)
-                        })
-                        .sum::<f64>()
+                    with_wide_simd(
+                        #[inline(always)]
+                        || {
+                            (0..block.ncols())
+                                .map(|j| {
+                                    let class = classes[start + j] as usize;
+                                    let logits = row(block.rb_mut(), j);
+                                    cross_entropy_row(logits, class, scale, gradient)
+                                })
+                                .sum::<f64>()
+                        },
+                    )
                 })
                 .collect()
         }
@@ -88,12 +94,14 @@ pub fn loss_and_gradient<T: Real>(
 }
 
 /// Column `j` of `block` (one row of outputs) as a slice.
+#[inline(always)]
 fn row<T: Real>(block: MatMut<'_, T>, j: usize) -> &mut [T] {
     let column = block.col_mut(j).try_as_col_major_mut();
     column.expect("unit row stride").as_slice_mut()
 }
 
 /// `-log softmax(z)_class` of one row; with `gradient`, `z <- (softmax(z) - e_class) * scale`.
+#[inline(always)]
 fn cross_entropy_row<T: Real>(logits: &mut [T], class: usize, scale: T, gradient: bool) -> f64 {
     let max = logits.iter().copied().fold(T::neg_infinity(), T::max);
     let mut sum = T::zero();

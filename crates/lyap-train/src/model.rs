@@ -19,7 +19,7 @@
 //! (`StackWeights::random`); the readout like PyTorch's `nn.Linear` default,
 //! `U(-1/sqrt(n), 1/sqrt(n))` for weight and bias.
 
-use crate::data::Batch;
+use crate::data::{Batch, BatchInputs};
 use crate::loss::loss_and_gradient;
 use faer::linalg::matmul::matmul;
 use faer::reborrow::{Reborrow, ReborrowMut};
@@ -28,8 +28,9 @@ use lyap_core::Real;
 use lyap_rnn::math::ensure_shape;
 use lyap_rnn::train::{backward_columns, forward_inputs, ForwardCache, Inputs};
 use lyap_rnn::{Arch, StackWeights};
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 /// Parameters of the whole model; the same type holds gradients and Adam moments.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,30 +63,55 @@ pub struct DropoutMasks<T: Real> {
     pub output: Option<Vec<T>>,
 }
 
+/// Units of a mask drawn from one random stream. Streams are fixed by position, so the masks
+/// do not depend on the number of threads that draw them.
+const MASK_CHUNK: usize = 1 << 16;
+
 impl<T: Real> DropoutMasks<T> {
     /// Bernoulli masks: each unit kept with probability `1 - p` (then scaled by `1/(1-p)`).
     /// No masks (and no random draws) when `p == 0`.
     pub fn sample(p: f64, layers: usize, len: usize, rng: &mut ChaCha8Rng) -> Self {
+        let mut masks = Self::default();
+        masks.resample(p, layers, len, rng);
+        masks
+    }
+
+    /// Draws new masks into `self`, reusing its buffers (see [`DropoutMasks::sample`]).
+    ///
+    /// Each mask takes one `u64` seed from `rng` (the inter-layer masks first, then the
+    /// output mask); its chunk `i` of [`MASK_CHUNK`] units comes from stream `i` of a ChaCha8
+    /// generator with that seed, the chunks drawn in parallel. A unit is dropped when a
+    /// uniform `u32` falls below `round(p 2^32)`.
+    pub fn resample(&mut self, p: f64, layers: usize, len: usize, rng: &mut ChaCha8Rng) {
         if p <= 0.0 {
-            return Self::default();
+            *self = Self::default();
+            return;
         }
         let keep = T::of_f64(1.0 / (1.0 - p));
-        let mut draw = || -> Vec<T> {
-            (0..len)
-                .map(|_| {
-                    if rng.random::<f64>() < p {
-                        T::zero()
-                    } else {
-                        keep
+        let threshold = (p * 4_294_967_296.0).round() as u64;
+        let fill = |mask: &mut Vec<T>, seed: u64| {
+            mask.resize(len, T::zero());
+            mask.par_chunks_mut(MASK_CHUNK)
+                .enumerate()
+                .for_each(|(index, chunk)| {
+                    let mut stream = ChaCha8Rng::seed_from_u64(seed);
+                    stream.set_stream(index as u64);
+                    for unit in chunk {
+                        let dropped = u64::from(stream.next_u32()) < threshold;
+                        *unit = if dropped { T::zero() } else { keep };
                     }
-                })
-                .collect()
+                });
         };
-        let inter_layer = (layers > 1).then(|| (1..layers).map(|_| draw()).collect());
-        Self {
-            inter_layer,
-            output: Some(draw()),
+        if layers > 1 {
+            let inter_layer = self.inter_layer.get_or_insert_with(Vec::new);
+            inter_layer.resize_with(layers - 1, Vec::new);
+            for mask in inter_layer {
+                fill(mask, rng.next_u64());
+            }
+        } else {
+            self.inter_layer = None;
         }
+        fill(self.output.get_or_insert_with(Vec::new), rng.next_u64());
     }
 }
 
@@ -96,8 +122,6 @@ const READOUT_PARTS: usize = 2;
 /// Buffers reused across batches (faer matrices: aligned columns for the gemms).
 pub struct ModelWorkspace<T: Real> {
     cache: ForwardCache<T>,
-    /// The batch's inputs as tokens when every input vector is one-hot.
-    tokens: Vec<u32>,
     /// `Y^T = (H * M)^T`, `n x R`.
     top: Mat<T>,
     /// `Z^T`, then `dZ^T` (`V x R`).
@@ -116,7 +140,6 @@ impl<T: Real> Default for ModelWorkspace<T> {
         let empty = || Mat::zeros(0, 0);
         Self {
             cache: ForwardCache::new(),
-            tokens: Vec::new(),
             top: empty(),
             logits: empty(),
             d_top: empty(),
@@ -243,10 +266,9 @@ impl<T: Real> Model<T> {
             self.hidden(),
             self.output_size(),
         );
-        let inputs = if one_hot_tokens(&batch.inputs, self.stack.input_size, &mut ws.tokens) {
-            Inputs::Tokens(&ws.tokens)
-        } else {
-            Inputs::Dense(&batch.inputs)
+        let inputs = match &batch.inputs {
+            BatchInputs::Tokens(tokens) => Inputs::Tokens(tokens),
+            BatchInputs::Dense(vectors) => Inputs::Dense(vectors),
         };
         ensure_shape(&mut ws.fc_weight, v, n);
         ws.fc_weight.copy_from(&self.fc_weight);
@@ -401,17 +423,48 @@ fn column_ref<T: Real>(mat: MatRef<'_, T>, j: usize) -> &[T] {
     column.expect("unit row stride").as_slice()
 }
 
-/// Whether every `width`-long vector of `inputs` is one-hot (a single `1`, zeros elsewhere);
-/// if so, `tokens` holds the positions of the ones (the embedding of characters), which the
-/// stack takes as a column gather instead of a gemm.
-fn one_hot_tokens<T: Real>(inputs: &[T], width: usize, tokens: &mut Vec<u32>) -> bool {
-    tokens.clear();
-    for vector in inputs.chunks_exact(width) {
-        let mut ones = vector.iter().enumerate().filter(|(_, &x)| x != T::zero());
-        match (ones.next(), ones.next()) {
-            (Some((position, &x)), None) if x == T::one() => tokens.push(position as u32),
-            _ => return false,
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draw(p: f64, layers: usize, len: usize, threads: usize) -> DropoutMasks<f32> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        pool.install(|| DropoutMasks::sample(p, layers, len, &mut rng))
     }
-    true
+
+    #[test]
+    fn masks_drop_a_fraction_p_and_scale_the_rest() {
+        let (p, len) = (0.3, 300_000);
+        let masks = draw(p, 3, len, 2);
+        let inter_layer = masks.inter_layer.as_ref().expect("two inter-layer masks");
+        assert_eq!(inter_layer.len(), 2);
+        let output = masks.output.as_ref().expect("output mask");
+        let keep = (1.0 / (1.0 - p)) as f32;
+        for mask in inter_layer.iter().chain([output]) {
+            assert_eq!(mask.len(), len);
+            assert!(mask.iter().all(|&m| m == 0.0 || m == keep));
+            let dropped = mask.iter().filter(|&&m| m == 0.0).count() as f64 / len as f64;
+            // binomial standard deviation sqrt(p (1 - p) / len) = 8.4e-4
+            assert!((dropped - p).abs() < 4e-3, "dropped fraction {dropped}");
+        }
+        assert_ne!(inter_layer[0], inter_layer[1], "masks are independent");
+        assert_ne!(&inter_layer[1], output);
+    }
+
+    #[test]
+    fn masks_do_not_depend_on_threads_and_reuse_buffers() {
+        let one = draw(0.1, 2, 200_000, 1);
+        assert_eq!(one, draw(0.1, 2, 200_000, 2));
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut reused = DropoutMasks::<f32>::sample(0.5, 3, 10, &mut rng);
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        reused.resample(0.1, 2, 200_000, &mut rng);
+        assert_eq!(reused, one);
+        reused.resample(0.0, 2, 200_000, &mut rng);
+        assert_eq!(reused, DropoutMasks::default());
+    }
 }

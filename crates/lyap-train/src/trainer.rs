@@ -302,11 +302,12 @@ impl<'a, T: Real> Run<'a, T> {
         let batches: Vec<&[usize]> = order.chunks(self.config.batch_size).collect();
         observer.epoch_started(epoch, batches.len());
         let (mut loss_sum, mut positions) = (0.0, 0usize);
+        let mut masks = DropoutMasks::default();
         for (index, indices) in batches.iter().enumerate() {
             let batch = train.batch::<T>(indices);
             let len = batch.seq_len * batch.batch * self.config.hidden;
-            let masks =
-                DropoutMasks::sample(self.config.dropout, self.config.layers, len, &mut rng);
+            let (dropout, layers) = (self.config.dropout, self.config.layers);
+            masks.resample(dropout, layers, len, &mut rng);
             let loss = self.learner.step(&batch, &masks, lr, self.config.clip);
             if !loss.is_finite() {
                 return Err(self.diverged(format!(

@@ -6,7 +6,7 @@ mod common;
 use lyap_train::data::mocap::{load_mocap, parse_recording, MocapSplit, Normalisation, Recording};
 use lyap_train::data::synthetic::{bracket_text, synthetic_signal, synthetic_text};
 use lyap_train::data::text::{load_text_file, text_dataset, EncodedText};
-use lyap_train::data::{SequenceSet, SpectrumInputSpec, Targets, TaskKind};
+use lyap_train::data::{BatchInputs, SequenceSet, SpectrumInputSpec, Targets, TaskKind};
 use lyap_train::DataError;
 use std::path::Path;
 
@@ -56,11 +56,12 @@ fn text_vocabulary_split_windows_and_batches() {
 
     // a batch of windows 1 and 0: time-major one-hot inputs and next-char targets
     let batch = data.train.batch::<f32>(&[1, 0]);
-    let v = vocab.len();
-    assert_eq!(batch.inputs.len(), 3 * 2 * v);
-    assert_eq!(batch.inputs[index('l')], 1.0); // t=0, b=0 ("lo w")
-    assert_eq!(batch.inputs[v + index('h')], 1.0); // t=0, b=1 ("hell")
-    assert_eq!(batch.inputs.iter().sum::<f32>(), 6.0);
+    let BatchInputs::Tokens(tokens) = &batch.inputs else {
+        panic!("text batches carry tokens")
+    };
+    assert_eq!(tokens.len(), 3 * 2);
+    assert_eq!(tokens[0], index('l') as u32); // t=0, b=0 ("lo w")
+    assert_eq!(tokens[1], index('h') as u32); // t=0, b=1 ("hell")
     let Targets::Classes(targets) = &batch.targets else {
         panic!()
     };

@@ -3,7 +3,7 @@
 //! 2 layers, with and without bias, cross-entropy and MSE.
 
 use lyap_rnn::Arch;
-use lyap_train::data::{Batch, Targets};
+use lyap_train::data::{Batch, BatchInputs, Targets};
 use lyap_train::{DropoutMasks, Model, ModelShape, ModelWorkspace};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -16,10 +16,10 @@ const HIDDEN: usize = 4;
 fn batch(classes: bool, rng: &mut ChaCha8Rng) -> Batch<f64> {
     let rows = BATCH * SEQ_LEN;
     let (inputs, targets) = if classes {
-        let mut inputs = vec![0.0; rows * WIDTH];
-        for r in 0..rows {
-            inputs[r * WIDTH + rng.random_range(0..WIDTH)] = 1.0;
-        }
+        let tokens = (0..rows)
+            .map(|_| rng.random_range(0..WIDTH as u32))
+            .collect();
+        let inputs = BatchInputs::Tokens(tokens);
         let t = (0..rows)
             .map(|_| rng.random_range(0..WIDTH as u32))
             .collect();
@@ -30,7 +30,7 @@ fn batch(classes: bool, rng: &mut ChaCha8Rng) -> Batch<f64> {
                 .map(|_| rng.random_range(-1.0..1.0))
                 .collect()
         };
-        let inputs = draw(rng);
+        let inputs = BatchInputs::Dense(draw(rng));
         (inputs, Targets::Values(draw(rng)))
     };
     Batch {

@@ -94,9 +94,10 @@ fn run_train(args: &BenchTrainArgs) -> CliResult<()> {
     let batch = data.batch::<f32>(&indices);
     let mask_len = args.seq_len * args.batch * args.hidden;
     let mut millis = Vec::with_capacity(args.steps);
+    let mut masks = DropoutMasks::default();
     for step in 0..WARMUP_STEPS + args.steps {
         let start = Instant::now();
-        let masks = DropoutMasks::sample(DROPOUT, 1, mask_len, &mut rng);
+        masks.resample(DROPOUT, 1, mask_len, &mut rng);
         let loss = learner.step(&batch, &masks, LEARNING_RATE, None);
         if !loss.is_finite() {
             return Err(CliError::Internal(format!("loss became {loss}")));

@@ -28,7 +28,7 @@ use lyap_core::Real;
 
 /// Forward step: gate activations `(r, z, n)` in place of the input pre-activation and
 /// `h' = (1-z)*n + z*h`.
-#[inline]
+#[inline(always)]
 pub fn step<T: Real>(io: StepSlices<'_, T>) {
     let n_size = io.h.len();
     let (rz, n) = io.gates.split_at_mut(2 * n_size);
@@ -98,7 +98,7 @@ pub fn form_jacobian<T: Real>(
 
 /// Backward step (formulas in the module documentation); writes both pre-activation
 /// gradients and the direct path `dh*z` of `dL/dh`.
-#[inline]
+#[inline(always)]
 pub fn backward<T: Real>(io: GradSlices<'_, T>) {
     let n_size = io.h_prev.len();
     let (r, z, n) = (

@@ -29,7 +29,7 @@ use lyap_core::Real;
 
 /// Forward step: gate activations `(i, f, g, o)` in place of the input pre-activation,
 /// `c' = f*c + i*g`, `h' = o*tanh(c')`.
-#[inline]
+#[inline(always)]
 pub fn step<T: Real>(io: StepSlices<'_, T>) {
     let n = io.h.len();
     for (a, &hidden) in io.gates.iter_mut().zip(io.hidden_preact) {
@@ -115,7 +115,7 @@ pub fn form_jacobian<T: Real>(
 
 /// Backward step (formulas in the module documentation). `d_c` enters as `dL/dc'` and leaves
 /// as `dL/dc`.
-#[inline]
+#[inline(always)]
 pub fn backward<T: Real>(io: GradSlices<'_, T>) {
     let n = io.c.len();
     let (i, f, g, o) = (

@@ -50,7 +50,7 @@ impl Cell {
     }
 
     /// One forward step for one sample; see each cell's `step`.
-    #[inline]
+    #[inline(always)]
     pub fn step<T: Real>(self, io: StepSlices<'_, T>) {
         match self {
             Cell::Rnn(activation) => rnn::step(activation, io),
@@ -60,7 +60,7 @@ impl Cell {
     }
 
     /// One backward step for one sample; see each cell's `backward`.
-    #[inline]
+    #[inline(always)]
     pub fn backward<T: Real>(self, io: GradSlices<'_, T>) {
         match self {
             Cell::Rnn(activation) => rnn::backward(activation, io),

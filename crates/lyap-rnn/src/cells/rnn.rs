@@ -13,7 +13,7 @@ use crate::weights::LayerWeights;
 use lyap_core::Real;
 
 /// Forward step: `gates = h' = phi(W x + b_ih + U h + b_hh)`.
-#[inline]
+#[inline(always)]
 pub fn step<T: Real>(activation: Activation, io: StepSlices<'_, T>) {
     for ((a, &hidden), h) in io
         .gates
@@ -53,7 +53,7 @@ pub fn form_jacobian<T: Real>(
 
 /// Backward step: `dL/da = (dL/dh'_output + dL/dh'_future) * phi'(a)`; the input and hidden
 /// pre-activation gradients are both `dL/da`.
-#[inline]
+#[inline(always)]
 pub fn backward<T: Real>(activation: Activation, io: GradSlices<'_, T>) {
     let GradSlices {
         gates,

@@ -2,6 +2,7 @@
 //! step touches, walked column by column.
 
 use crate::cells::{Cell, GradSlices, StepSlices};
+use crate::math::with_wide_simd;
 use faer::reborrow::ReborrowMut;
 use faer::{MatMut, MatRef};
 use lyap_core::Real;
@@ -35,6 +36,14 @@ pub(super) struct ForwardViews<'a, T: Real> {
 impl<T: Real> ForwardViews<'_, T> {
     /// The cell's forward step on every column.
     pub(super) fn run(mut self) {
+        with_wide_simd(
+            #[inline(always)]
+            || self.run_columns(),
+        );
+    }
+
+    #[inline(always)]
+    fn run_columns(&mut self) {
         for b in 0..self.gates.ncols() {
             self.cell.step(StepSlices {
                 gates: column_mut(self.gates.rb_mut(), b),
@@ -67,6 +76,14 @@ pub(super) struct GradViews<'a, T: Real> {
 impl<T: Real> GradViews<'_, T> {
     /// The cell's backward step on every column.
     pub(super) fn run(mut self) {
+        with_wide_simd(
+            #[inline(always)]
+            || self.run_columns(),
+        );
+    }
+
+    #[inline(always)]
+    fn run_columns(&mut self) {
         for b in 0..self.gates.ncols() {
             self.cell.backward(GradSlices {
                 gates: column(self.gates, b),

@@ -71,9 +71,19 @@ pub enum SequenceSet {
 pub struct Batch<T: Real> {
     pub batch: usize,
     pub seq_len: usize,
-    /// Embedded inputs `[seq_len][batch][input_size]`.
-    pub inputs: Vec<T>,
+    pub inputs: BatchInputs<T>,
     pub targets: Targets<T>,
+}
+
+/// The inputs of a batch, time-major (entry or vector `t * batch + b` is sequence `b` at
+/// time `t`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchInputs<T: Real> {
+    /// Characters as vocabulary indices `[seq_len][batch]`: the embedding is one-hot, which
+    /// the stack applies as a column gather.
+    Tokens(Vec<u32>),
+    /// Signal vectors `[seq_len][batch][input_size]` (the identity embedding).
+    Dense(Vec<T>),
 }
 
 /// Next-step targets of a batch, time-major (row `t * batch + b` is sequence `b` at time `t`,
@@ -126,21 +136,22 @@ impl SequenceSet {
     /// each window (embedded), targets steps `1..=seq_len`.
     pub fn batch<T: Real>(&self, indices: &[usize]) -> Batch<T> {
         let (batch, seq_len, width) = (indices.len(), self.seq_len(), self.width());
-        let mut inputs = vec![T::zero(); seq_len * batch * width];
-        let targets = match self {
+        let (inputs, targets) = match self {
             SequenceSet::Tokens { windows, .. } => {
+                let mut tokens = vec![0u32; seq_len * batch];
                 let mut classes = vec![0u32; seq_len * batch];
                 for (b, &i) in indices.iter().enumerate() {
                     let window = &windows[i];
                     for t in 0..seq_len {
                         let row = t * batch + b;
-                        inputs[row * width + window[t] as usize] = T::one();
+                        tokens[row] = window[t];
                         classes[row] = window[t + 1];
                     }
                 }
-                Targets::Classes(classes)
+                (BatchInputs::Tokens(tokens), Targets::Classes(classes))
             }
             SequenceSet::Signals { windows, .. } => {
+                let mut inputs = vec![T::zero(); seq_len * batch * width];
                 let mut values = vec![T::zero(); seq_len * batch * width];
                 for (b, &i) in indices.iter().enumerate() {
                     let window = &windows[i];
@@ -152,7 +163,7 @@ impl SequenceSet {
                         }
                     }
                 }
-                Targets::Values(values)
+                (BatchInputs::Dense(inputs), Targets::Values(values))
             }
         };
         Batch {
