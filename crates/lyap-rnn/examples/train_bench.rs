@@ -24,7 +24,7 @@ fn bench<T: Real>() {
         forward_batch(&weights, &inputs, batch, seq_len, None, &mut cache);
         let forward = start.elapsed().as_secs_f64();
         let start = Instant::now();
-        backward_batch(&weights, &cache, &d_outputs, &mut grads);
+        backward_batch(&weights, &mut cache, &d_outputs, &mut grads);
         let backward = start.elapsed().as_secs_f64();
         if repeat > 0 {
             forward_s += forward / repeats as f64;

@@ -126,7 +126,7 @@ fn gradients_match_finite_differences() {
                     let mut cache = ForwardCache::new();
                     forward_batch(&weights, &inputs, BATCH, SEQ_LEN, masks, &mut cache);
                     let mut grads = weights.zeros_like();
-                    backward_batch(&weights, &cache, &r, &mut grads);
+                    backward_batch(&weights, &mut cache, &r, &mut grads);
                     let analytic = flatten(&grads);
 
                     let count = weights.num_params();
@@ -163,10 +163,10 @@ fn backward_accumulates_into_grads() {
     let mut cache = ForwardCache::new();
     forward_batch(&weights, &inputs, BATCH, SEQ_LEN, None, &mut cache);
     let mut once = weights.zeros_like();
-    backward_batch(&weights, &cache, &r, &mut once);
+    backward_batch(&weights, &mut cache, &r, &mut once);
     let mut twice = weights.zeros_like();
-    backward_batch(&weights, &cache, &r, &mut twice);
-    backward_batch(&weights, &cache, &r, &mut twice);
+    backward_batch(&weights, &mut cache, &r, &mut twice);
+    backward_batch(&weights, &mut cache, &r, &mut twice);
     for (a, b) in flatten(&once).iter().zip(flatten(&twice)) {
         assert!((2.0 * a - b).abs() <= 1e-12 * b.abs().max(1.0));
     }

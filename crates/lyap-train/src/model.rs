@@ -396,7 +396,12 @@ impl<T: Real> Model<T> {
                 .zip(d_logits)
                 .for_each(|(g, &d)| *g += d);
         }
-        backward_columns(&self.stack, &ws.cache, ws.d_top.as_ref(), &mut grads.stack);
+        backward_columns(
+            &self.stack,
+            &mut ws.cache,
+            ws.d_top.as_ref(),
+            &mut grads.stack,
+        );
         loss
     }
 }

@@ -19,6 +19,7 @@
 //! The cells' pointwise code (in `cells/`) is shared with the spectrum's single-sequence step.
 
 mod columns;
+mod packed;
 mod part;
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ use crate::weights::StackWeights;
 use faer::reborrow::ReborrowMut;
 use faer::{MatMut, MatRef};
 use lyap_core::Real;
+use packed::PackedMatrix;
 use part::PartCache;
 use rayon::prelude::*;
 
@@ -50,6 +52,9 @@ pub struct ForwardCache<T: Real> {
     batch: usize,
     seq_len: usize,
     parts: Vec<PartCache<T>>,
+    /// Each layer's `U` packed for the forward steps, and `U^T` for the backward steps.
+    recurrent: Vec<PackedMatrix<T>>,
+    recurrent_transposed: Vec<PackedMatrix<T>>,
 }
 
 impl<T: Real> ForwardCache<T> {
@@ -58,6 +63,8 @@ impl<T: Real> ForwardCache<T> {
             batch: 0,
             seq_len: 0,
             parts: Vec::new(),
+            recurrent: Vec::new(),
+            recurrent_transposed: Vec::new(),
         }
     }
 }
@@ -175,8 +182,22 @@ pub fn forward_inputs<T: Real>(
         part.first = p * batch / parts;
         part.batch = (p + 1) * batch / parts - part.first;
     }
+    cache
+        .recurrent
+        .resize_with(num_layers, PackedMatrix::default);
+    for (packed, layer) in cache.recurrent.iter_mut().zip(&weights.layers) {
+        packed.pack(layer.weight_hh.as_ref());
+    }
+    let recurrent = &cache.recurrent;
     cache.parts.par_iter_mut().for_each(|part| {
-        part.forward(weights, inputs, inter_layer_masks, batch, seq_len);
+        part.forward(
+            weights,
+            recurrent,
+            inputs,
+            inter_layer_masks,
+            batch,
+            seq_len,
+        );
     });
     for part in &cache.parts {
         part.scatter_top_outputs(outputs.rb_mut(), batch);
@@ -192,7 +213,7 @@ pub fn forward_inputs<T: Real>(
 /// If `d_outputs` or `grads` do not match the forward pass.
 pub fn backward_batch<T: Real>(
     weights: &StackWeights<T>,
-    cache: &ForwardCache<T>,
+    cache: &mut ForwardCache<T>,
     d_outputs: &[T],
     grads: &mut StackWeights<T>,
 ) {
@@ -210,7 +231,7 @@ pub fn backward_batch<T: Real>(
 /// If `d_outputs` or `grads` do not match the forward pass.
 pub fn backward_columns<T: Real>(
     weights: &StackWeights<T>,
-    cache: &ForwardCache<T>,
+    cache: &mut ForwardCache<T>,
     d_outputs: MatRef<'_, T>,
     grads: &mut StackWeights<T>,
 ) {
@@ -222,8 +243,22 @@ pub fn backward_columns<T: Real>(
         weights.num_layers(),
         "grads shaped like the weights"
     );
+    let num_layers = weights.num_layers();
+    cache
+        .recurrent_transposed
+        .resize_with(num_layers, PackedMatrix::default);
+    for (packed, layer) in cache.recurrent_transposed.iter_mut().zip(&weights.layers) {
+        packed.pack(layer.weight_hh.transpose());
+    }
+    let recurrent_transposed = &cache.recurrent_transposed;
     cache.parts.par_iter().for_each(|part| {
-        part.backward(weights, d_outputs, cache.batch, cache.seq_len);
+        part.backward(
+            weights,
+            recurrent_transposed,
+            d_outputs,
+            cache.batch,
+            cache.seq_len,
+        );
     });
     for part in &cache.parts {
         let scratch = part

@@ -5,6 +5,7 @@
 //! at time `t`, which is column `t B + first + b` of the whole batch.
 
 use super::columns::{add_row_sums, ForwardViews, GradViews};
+use super::packed::PackedMatrix;
 use super::Inputs;
 use crate::cells::{add_bias, Cell};
 use crate::math::{ensure_shape, gemm};
@@ -142,6 +143,7 @@ impl<T: Real> PartCache<T> {
     pub(super) fn forward(
         &mut self,
         weights: &StackWeights<T>,
+        recurrent: &[PackedMatrix<T>],
         inputs: Inputs<'_, T>,
         masks: Option<&[Vec<T>]>,
         full_batch: usize,
@@ -202,6 +204,7 @@ impl<T: Real> PartCache<T> {
             forward_layer(
                 cell,
                 &weights.layers[l],
+                &recurrent[l],
                 layer,
                 tokens.filter(|t| !t.is_empty()),
                 &mut self.step_hidden_preact,
@@ -213,9 +216,11 @@ impl<T: Real> PartCache<T> {
 
     /// Backpropagates the part's columns of `d_outputs` (the whole batch's `dL/dH` of the top
     /// layer, `n x B T`) and overwrites the part's gradient in `scratch.grads`.
+    /// `recurrent_transposed[l]` is layer `l`'s `U^T`.
     pub(super) fn backward(
         &self,
         weights: &StackWeights<T>,
+        recurrent_transposed: &[PackedMatrix<T>],
         d_outputs: MatRef<'_, T>,
         full_batch: usize,
         seq_len: usize,
@@ -283,14 +288,8 @@ impl<T: Real> PartCache<T> {
                     } else {
                         (d_input_preact.subcols(block, batch), Accum::Replace)
                     };
-                    let u_transposed = layer_weights.weight_hh.transpose();
-                    gemm(
-                        d_h_carry_next.as_mut(),
-                        accum,
-                        u_transposed,
-                        d_hidden_step,
-                        Par::Seq,
-                    );
+                    let u_transposed = &recurrent_transposed[l];
+                    u_transposed.matmul(d_h_carry_next.as_mut(), accum, d_hidden_step);
                     std::mem::swap(d_h_carry, d_h_carry_next);
                 }
             }
@@ -354,6 +353,7 @@ impl<T: Real> PartCache<T> {
 fn forward_layer<T: Real>(
     cell: Cell,
     weights: &LayerWeights<T>,
+    recurrent: &PackedMatrix<T>,
     layer: &mut LayerCache<T>,
     tokens: Option<&[u32]>,
     step_hidden_preact: &mut Mat<T>,
@@ -394,13 +394,7 @@ fn forward_layer<T: Real>(
         } else {
             step_hidden_preact.as_mut()
         };
-        gemm(
-            hidden_preact.rb_mut(),
-            Accum::Replace,
-            weights.weight_hh.as_ref(),
-            h_prev,
-            Par::Seq,
-        );
+        recurrent.matmul(hidden_preact.rb_mut(), Accum::Replace, h_prev);
         if let Some(bias) = weights.bias_hh.as_deref() {
             for j in 0..batch {
                 let column = hidden_preact.rb_mut().col_mut(j).try_as_col_major_mut();

@@ -35,7 +35,7 @@ fn outputs_and_gradient(
         .map(|i| ((i % 13) as f32 - 6.0) * 0.1)
         .collect();
     let mut grads = weights.zeros_like();
-    backward_batch(weights, &cache, &r, &mut grads);
+    backward_batch(weights, &mut cache, &r, &mut grads);
     let mut flat = Vec::new();
     grads.for_each_param(|chunk| flat.extend_from_slice(chunk));
     (outputs, flat)
