@@ -169,7 +169,7 @@ impl<T: Real> PartCache<T> {
         }
         ensure_shape(&mut self.step_hidden_preact, gate_rows, batch);
         self.layers.resize_with(num_layers, LayerCache::default);
-        for l in 0..num_layers {
+        for (l, recurrent) in recurrent.iter().enumerate().take(num_layers) {
             let (below, rest) = self.layers.split_at_mut(l);
             let layer = &mut rest[0];
             let m = weights.layer_input_size(l);
@@ -203,13 +203,11 @@ impl<T: Real> PartCache<T> {
             let tokens = (l == 0).then_some(self.tokens.as_slice());
             forward_layer(
                 cell,
-                &weights.layers[l],
-                &recurrent[l],
+                (&weights.layers[l], recurrent),
                 layer,
                 tokens.filter(|t| !t.is_empty()),
                 &mut self.step_hidden_preact,
-                batch,
-                seq_len,
+                (batch, seq_len),
             );
         }
     }
@@ -349,16 +347,15 @@ impl<T: Real> PartCache<T> {
 
 /// One layer over all time steps of a part (its `inputs` or `tokens` already set):
 /// `A_in = W X + b_ih` (a column gather `W[:, token]` for tokens), then per step
-/// `A_hid = U H_(t-1) + b_hh` and the cell's pointwise step.
+/// `A_hid = U H_(t-1) + b_hh` and the cell's pointwise step. `recurrent` is the layer's `U`,
+/// packed.
 fn forward_layer<T: Real>(
     cell: Cell,
-    weights: &LayerWeights<T>,
-    recurrent: &PackedMatrix<T>,
+    (weights, recurrent): (&LayerWeights<T>, &PackedMatrix<T>),
     layer: &mut LayerCache<T>,
     tokens: Option<&[u32]>,
     step_hidden_preact: &mut Mat<T>,
-    batch: usize,
-    seq_len: usize,
+    (batch, seq_len): (usize, usize),
 ) {
     let gates = &mut layer.gates;
     match tokens {
