@@ -45,11 +45,12 @@ pub fn emit_slurm(
         format!("#SBATCH --array=1-{n}"),
         "#SBATCH --ntasks=1".to_string(),
         format!("#SBATCH --cpus-per-task={}", options.cpus_per_task.max(1)),
+        // sbatch reads double-quoted values on #SBATCH lines (paths with spaces)
         format!(
-            "#SBATCH --output={}",
+            "#SBATCH --output=\"{}\"",
             out_dir.join("logs").join("slurm-%A_%a.out").display()
         ),
-        format!("#SBATCH --chdir={}", options.workdir.display()),
+        format!("#SBATCH --chdir=\"{}\"", options.workdir.display()),
     ];
     if let Some(time) = &options.time_limit {
         lines.push(format!("#SBATCH --time={time}"));
@@ -89,6 +90,8 @@ mod tests {
         assert!(script.contains("#SBATCH --array=1-3\n"));
         assert!(script.contains("#SBATCH --cpus-per-task=4\n"));
         assert!(script.contains("#SBATCH --time=01:00:00\n"));
+        assert!(script.contains("#SBATCH --output=\"/data/sw/logs/slurm-%A_%a.out\"\n"));
+        assert!(script.contains("#SBATCH --chdir=\"/home/u\"\n"));
         assert!(script.contains(
             "exec '/opt/lyap dir/lyap' sweep 's.toml' --out '/data/sw' --workers 2 --shard \"${SLURM_ARRAY_TASK_ID}/3\""
         ));

@@ -20,7 +20,9 @@
 //! one killed by a signal is left to be resumed later.
 //!
 //! **Cores.** With `W` workers on a machine of `C` cores each trainer gets
-//! `RAYON_NUM_THREADS = max(1, C / W)`.
+//! `RAYON_NUM_THREADS = max(1, C / W)`. `C` is [`SweepOptions::cores`], by default the CPUs
+//! Slurm allotted the task (`SLURM_CPUS_PER_TASK`, since a node without CPU binding shows
+//! the task all of its cores), otherwise the CPUs this process may run on.
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -247,6 +249,7 @@ pub fn run_sweep(
     let workers = options.workers.max(1);
     let cores = options
         .cores
+        .or_else(slurm_cpus_per_task)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let threads_per_trainer = (cores / workers).max(1);
     let queue = Mutex::new(queue);
@@ -453,6 +456,12 @@ fn mark_failed(run_dir: &Path, reason: &str) -> Result<()> {
         &run_dir.join("status.json"),
         format!("{status}\n").as_bytes(),
     )
+}
+
+/// The CPUs Slurm allotted this task, if it runs under Slurm with `--cpus-per-task`.
+fn slurm_cpus_per_task() -> Option<usize> {
+    let value = std::env::var("SLURM_CPUS_PER_TASK").ok()?;
+    value.trim().parse().ok().filter(|&cpus| cpus > 0)
 }
 
 #[cfg(test)]
