@@ -66,6 +66,7 @@ pub const TRAIN_FLAGS: &[&str] = &[
     "le-steps",
     "le-warmup",
     "le-state",
+    "le-trace",
     "precision",
 ];
 

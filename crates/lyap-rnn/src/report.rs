@@ -12,6 +12,7 @@ use crate::weights::StackWeights;
 use lyap_core::{summarize, Real, Spectrum, SpectrumSummary};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt::Write;
 use std::str::FromStr;
 
 /// Base of the logarithm the exponents are expressed in.
@@ -306,11 +307,37 @@ mod null_nan {
     }
 }
 
+/// CSV text with header `sequence,step,exponent_1,..,exponent_k` and one row per sequence
+/// (0-based index in the batch) and measured QR step (1-based), each value the running
+/// estimate `acc / step` in `log_base`. The last row of a sequence equals its final
+/// exponents. Non-finite values are written as `-inf`, `inf` or `NaN`.
+pub fn trace_csv(spectrum: &Spectrum, log_base: LogBase) -> String {
+    let k = spectrum
+        .per_sequence
+        .first()
+        .map_or(0, |s| s.exponents.len());
+    let mut out = String::from("sequence,step");
+    for i in 1..=k {
+        let _ = write!(out, ",exponent_{i}");
+    }
+    out.push('\n');
+    for (b, sequence) in spectrum.per_sequence.iter().enumerate() {
+        for point in &sequence.trace {
+            let _ = write!(out, "{b},{}", point.step);
+            for &value in &point.estimate {
+                let _ = write!(out, ",{}", log_base.convert(value));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::arch::Arch;
-    use lyap_core::{column_statistics, SequenceSpectrum};
+    use lyap_core::{column_statistics, SequenceSpectrum, TracePoint};
 
     fn spectrum(rows: &[Vec<f64>]) -> Spectrum {
         let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
@@ -400,5 +427,33 @@ mod tests {
         );
         assert_eq!(bits.config.log_base.name(), "2");
         assert!(bits.warnings.iter().any(|w| w.contains("single sequence")));
+    }
+
+    #[test]
+    fn rows_per_sequence_and_step_in_bits() {
+        let ln2 = std::f64::consts::LN_2;
+        let sequence = SequenceSpectrum {
+            exponents: vec![ln2, -ln2],
+            trace: vec![
+                TracePoint {
+                    step: 1,
+                    estimate: vec![2.0 * ln2, f64::NEG_INFINITY],
+                },
+                TracePoint {
+                    step: 2,
+                    estimate: vec![ln2, -ln2],
+                },
+            ],
+        };
+        let spectrum = Spectrum {
+            statistics: column_statistics(&[&sequence.exponents]),
+            per_sequence: vec![sequence.clone(), sequence],
+        };
+        let csv = trace_csv(&spectrum, LogBase::Two);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "sequence,step,exponent_1,exponent_2");
+        assert_eq!(lines[1], "0,1,2,-inf");
+        assert_eq!(lines[4], "1,2,1,-1");
+        assert_eq!(lines.len(), 5);
     }
 }

@@ -98,6 +98,9 @@ pub struct TrainConfig {
     pub le_warmup: usize,
     #[serde(with = "lstm_state_name")]
     pub le_state: LstmState,
+    /// Also write each measured epoch's running estimates (`spectra/trace_epoch_NNN.csv`).
+    #[serde(default)]
+    pub le_trace: bool,
     pub precision: Precision,
     /// Mocap only: what the 80/20 split of each category divides.
     #[serde(default)]
@@ -135,6 +138,7 @@ impl TrainConfig {
             le_steps: 100,
             le_warmup: 0,
             le_state: LstmState::Full,
+            le_trace: false,
             precision: Precision::F32,
             mocap_split: MocapSplit::default(),
         }

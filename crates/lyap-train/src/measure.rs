@@ -7,7 +7,7 @@ use crate::error::TrainError;
 use crate::model::Model;
 use lyap_core::{lyapunov_spectrum, Real, SpectrumConfig, TangentSystem};
 use lyap_rnn::pytorch::{save_stack, ExtraTensor, SaveDtype};
-use lyap_rnn::report::{ConfigInfo, LogBase, ModelInfo, SpectrumReport};
+use lyap_rnn::report::{trace_csv, ConfigInfo, LogBase, ModelInfo, SpectrumReport};
 use lyap_rnn::{LstmState, RecurrentStack, StackWeights};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -19,19 +19,22 @@ pub const STACK_PREFIX: &str = "rnn.";
 /// the run's `le_*` settings: all `state_dim` exponents, QR every step, natural log, computed
 /// in `f64` (like `lyap spectrum`'s default), so that reloading an `f32` checkpoint into
 /// `lyap spectrum --model` reproduces it exactly. The report's timing is the wall-clock time
-/// of the computation.
+/// of the computation. With `trace`, also the running estimates as the CSV of
+/// `lyap spectrum --trace` (`lyap_rnn::report::trace_csv`).
 pub fn spectrum_report<T: Real>(
     weights: &StackWeights<T>,
     inputs: &[Vec<f64>],
     warmup: usize,
     steps: usize,
     state: LstmState,
-) -> Result<SpectrumReport, String> {
+    trace: bool,
+) -> Result<(SpectrumReport, Option<String>), String> {
     let start = Instant::now();
     let stack = RecurrentStack::new(weights.cast::<f64>(), state).map_err(|e| e.to_string())?;
     let k = stack.state_dim();
     let mut config = SpectrumConfig::new(k, steps);
     config.warmup = warmup;
+    config.record_trace = trace;
     let length = (warmup + steps) * weights.input_size;
     let sequences: Vec<&[f64]> = inputs.iter().map(|s| &s[..length.min(s.len())]).collect();
     let spectrum = lyapunov_spectrum(&stack, &sequences, &config).map_err(|e| e.to_string())?;
@@ -47,22 +50,25 @@ pub fn spectrum_report<T: Real>(
         precision: "f64".into(),
         paper_compat: false,
     };
-    Ok(SpectrumReport::new(&spectrum, model, info, seconds))
+    let trace = trace.then(|| trace_csv(&spectrum, LogBase::E));
+    Ok((SpectrumReport::new(&spectrum, model, info, seconds), trace))
 }
 
-/// The spectrum of a model at `epoch` with the run's settings.
+/// The spectrum of a model at `epoch` with the run's settings (and its trace CSV with
+/// `le_trace`).
 pub fn epoch_spectrum<T: Real>(
     model: &Model<T>,
     inputs: &[Vec<f64>],
     config: &TrainConfig,
     epoch: usize,
-) -> Result<SpectrumReport, TrainError> {
+) -> Result<(SpectrumReport, Option<String>), TrainError> {
     spectrum_report(
         &model.stack,
         inputs,
         config.le_warmup,
         config.le_steps,
         config.le_state,
+        config.le_trace,
     )
     .map_err(|reason| TrainError::Spectrum { epoch, reason })
 }

@@ -5,6 +5,7 @@
 //! RUN_DIR/status.json                  running | completed | failed | interrupted (+ reason)
 //! RUN_DIR/metrics.jsonl                one EpochRecord per line
 //! RUN_DIR/spectra/epoch_NNN.json       the `lyap spectrum` JSON of each measured epoch
+//! RUN_DIR/spectra/trace_epoch_NNN.csv  its running estimates (`--le-trace` only)
 //! RUN_DIR/checkpoints/epoch_NNN.safetensors, best.safetensors
 //! RUN_DIR/state/snapshot.safetensors   everything needed to resume (see crate::snapshot)
 //! RUN_DIR/summary.json                 best epoch and the Table-1 timing figure
@@ -118,6 +119,11 @@ impl RunDir {
         self.root
             .join("spectra")
             .join(format!("epoch_{epoch:03}.json"))
+    }
+    pub fn trace(&self, epoch: usize) -> PathBuf {
+        self.root
+            .join("spectra")
+            .join(format!("trace_epoch_{epoch:03}.csv"))
     }
     pub fn checkpoint(&self, epoch: usize) -> PathBuf {
         self.root

@@ -354,7 +354,7 @@ impl<'a, T: Real> Run<'a, T> {
         if measure {
             observer.spectrum_started(epoch);
             let start = Instant::now();
-            let report = epoch_spectrum(
+            let (report, trace) = epoch_spectrum(
                 &self.learner.model,
                 &self.dataset.spectrum_inputs,
                 config,
@@ -364,6 +364,9 @@ impl<'a, T: Real> Run<'a, T> {
             let summary = lyap_core::summarize(&report.exponents.mean);
             record.spectrum = Some(EpochSpectrumSummary::from(&summary));
             write_atomic(&self.dir.spectrum(epoch), report.to_json().as_bytes())?;
+            if let Some(trace) = trace {
+                write_atomic(&self.dir.trace(epoch), trace.as_bytes())?;
+            }
         }
         let checkpoint = checkpoint_bytes(&self.learner.model, &self.dataset.kind, config, epoch)?;
         write_atomic(&self.dir.checkpoint(epoch), &checkpoint)?;

@@ -164,6 +164,7 @@ fn a_checkpoint_reproduces_the_recorded_spectrum() {
     let mut config = tiny_config(TaskName::SyntheticText, Arch::Lstm, 2);
     config.layers = 2;
     config.bias = true;
+    config.le_trace = true;
     train(&config, &out, &mut Silent).unwrap();
     let run = RunDir::new(&out);
     let bytes = std::fs::read(run.checkpoint(2)).unwrap();
@@ -187,11 +188,33 @@ fn a_checkpoint_reproduces_the_recorded_spectrum() {
         config.le_warmup,
         config.le_steps,
         config.le_state,
+        false,
     )
-    .unwrap();
+    .unwrap()
+    .0;
     // compare through the same JSON round trip (the parser may differ in the last ulp)
     let again = SpectrumReport::from_json(&again.to_json()).unwrap();
     assert_eq!(again.exponents.mean, recorded.exponents.mean);
     assert_eq!(again.per_sequence, recorded.per_sequence);
     assert_eq!(recorded.model.state_dim, 2 * 2 * 8);
+
+    // --le-trace: one trace per measured epoch, whose last row per sequence is that
+    // sequence's recorded exponents
+    for epoch in 1..=2 {
+        assert!(run.trace(epoch).exists(), "trace of epoch {epoch}");
+    }
+    let trace = std::fs::read_to_string(run.trace(2)).unwrap();
+    let rows: Vec<Vec<f64>> = trace
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), recorded.per_sequence.len() * config.le_steps);
+    for (b, exponents) in recorded.per_sequence.iter().enumerate() {
+        let last = &rows[(b + 1) * config.le_steps - 1];
+        assert_eq!((last[0], last[1]), (b as f64, config.le_steps as f64));
+        for (traced, recorded) in last[2..].iter().zip(exponents) {
+            assert!((traced - recorded).abs() <= 1e-12 * recorded.abs().max(1.0));
+        }
+    }
 }

@@ -84,6 +84,10 @@ pub struct TrainArgs {
     /// LSTM state of the spectrum: full (h, c) or hidden (h only) [default: full]
     #[arg(long, value_name = "full|hidden")]
     pub le_state: Option<LstmState>,
+    /// Also write each spectrum's running estimates to spectra/trace_epoch_NNN.csv (the
+    /// `lyap spectrum --trace` format; drawn by `lyap report` and `lyap analyze`, paper Fig. 2)
+    #[arg(long)]
+    pub le_trace: bool,
     /// Mocap: split each category 80/20 by sequences (the paper's setting) or by whole
     /// recordings (a harder test of generalisation) [default: sequences]
     #[arg(long, value_name = "sequences|recordings")]
@@ -114,6 +118,7 @@ pub fn config_from_args(args: &TrainArgs, task: TaskName) -> TrainConfig {
     c.bias = args.bias;
     c.clip = args.clip;
     c.max_chars = args.max_chars;
+    c.le_trace = args.le_trace;
     macro_rules! apply {
         ($($field:ident),*) => { $( if let Some(v) = args.$field { c.$field = v; } )* };
     }
