@@ -71,10 +71,15 @@ impl<T: Real> Default for PackedMatrix<T> {
 impl<T: Real> PackedMatrix<T> {
     /// Packs `a` (any strides), reusing this matrix's buffer.
     pub fn pack(&mut self, a: MatRef<'_, T>) {
+        self.pack_for(a, panel_rows::<T>());
+    }
+
+    /// [`PackedMatrix::pack`] for the microkernel of `panel_rows` (`None`: faer's gemm).
+    fn pack_for(&mut self, a: MatRef<'_, T>, panel_rows: Option<usize>) {
         let (rows, cols) = (a.nrows(), a.ncols());
         self.rows = rows;
         self.cols = cols;
-        let Some(panel_rows) = panel_rows::<T>() else {
+        let Some(panel_rows) = panel_rows else {
             match &mut self.storage {
                 Storage::Plain(plain) if (plain.nrows(), plain.ncols()) == (rows, cols) => {
                     plain.copy_from(a);
@@ -343,11 +348,11 @@ mod tests {
     /// Every shape class: full and partial panels, `k` below, at and above a block, column
     /// counts across tile widths, replace and add, and a `C` that is a column range of a wider
     /// matrix (column stride larger than its rows).
-    fn check<T: Real>(tolerance: f64) {
+    fn check<T: Real>(tolerance: f64, kernel: Option<usize>) {
         let mut packed = PackedMatrix::<T>::default();
         for (rows, depth) in [(1, 1), (7, 3), (32, 128), (50, 129), (512, 128), (128, 512)] {
             let a = pseudo_random::<T>(rows, depth, (rows * 1000 + depth) as u64);
-            packed.pack(a.as_ref());
+            packed.pack_for(a.as_ref(), kernel);
             for columns in [1, 2, 11, 12, 13, 25, 50] {
                 let b = pseudo_random::<T>(depth, columns, columns as u64);
                 let start = pseudo_random::<T>(rows, columns + 3, 99);
@@ -373,12 +378,27 @@ mod tests {
 
     #[test]
     fn packed_products_match_faer_f64() {
-        check::<f64>(1e-14);
+        check::<f64>(1e-14, panel_rows::<f64>());
     }
 
     #[test]
     fn packed_products_match_faer_f32() {
-        check::<f32>(1e-5);
+        check::<f32>(1e-5, panel_rows::<f32>());
+    }
+
+    /// The path of CPUs without AVX-512 (and repacking from panels to a plain matrix).
+    #[test]
+    fn plain_fallback_matches_faer() {
+        check::<f64>(1e-14, None);
+        check::<f32>(1e-5, None);
+        let mut packed = PackedMatrix::<f64>::default();
+        packed.pack(pseudo_random::<f64>(40, 30, 1).as_ref());
+        let a = pseudo_random::<f64>(3, 5, 2);
+        packed.pack_for(a.as_ref(), None);
+        let b = pseudo_random::<f64>(5, 4, 3);
+        let mut c = Mat::<f64>::zeros(3, 4);
+        packed.matmul(c.as_mut(), Accum::Replace, b.as_ref());
+        assert!((&c - &a * &b).norm_max() < 1e-14);
     }
 
     #[test]
