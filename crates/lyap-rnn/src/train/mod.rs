@@ -182,12 +182,7 @@ pub fn forward_inputs<T: Real>(
         part.first = p * batch / parts;
         part.batch = (p + 1) * batch / parts - part.first;
     }
-    cache
-        .recurrent
-        .resize_with(num_layers, PackedMatrix::default);
-    for (packed, layer) in cache.recurrent.iter_mut().zip(&weights.layers) {
-        packed.pack(layer.weight_hh.as_ref());
-    }
+    pack_recurrent(&mut cache.recurrent, weights, false);
     let recurrent = &cache.recurrent;
     cache.parts.par_iter_mut().for_each(|part| {
         part.forward(
@@ -243,13 +238,7 @@ pub fn backward_columns<T: Real>(
         weights.num_layers(),
         "grads shaped like the weights"
     );
-    let num_layers = weights.num_layers();
-    cache
-        .recurrent_transposed
-        .resize_with(num_layers, PackedMatrix::default);
-    for (packed, layer) in cache.recurrent_transposed.iter_mut().zip(&weights.layers) {
-        packed.pack(layer.weight_hh.transpose());
-    }
+    pack_recurrent(&mut cache.recurrent_transposed, weights, true);
     let recurrent_transposed = &cache.recurrent_transposed;
     cache.parts.par_iter().for_each(|part| {
         part.backward(
@@ -267,6 +256,24 @@ pub fn backward_columns<T: Real>(
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let part_grads = scratch.grads.as_ref().expect("set by the backward pass");
         grads.add_assign(part_grads);
+    }
+}
+
+/// Packs every layer's recurrent weights `U` (or `U^T` with `transposed`) into `packed`, one
+/// matrix per layer, reusing the buffers.
+fn pack_recurrent<T: Real>(
+    packed: &mut Vec<PackedMatrix<T>>,
+    weights: &StackWeights<T>,
+    transposed: bool,
+) {
+    packed.resize_with(weights.num_layers(), PackedMatrix::default);
+    for (matrix, layer) in packed.iter_mut().zip(&weights.layers) {
+        let recurrent = layer.weight_hh.as_ref();
+        matrix.pack(if transposed {
+            recurrent.transpose()
+        } else {
+            recurrent
+        });
     }
 }
 
