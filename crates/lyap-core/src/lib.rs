@@ -12,6 +12,7 @@
 pub mod maps;
 pub mod qr;
 mod real;
+pub mod simd;
 pub mod spectrum;
 pub mod stats;
 pub mod system;

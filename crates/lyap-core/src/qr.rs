@@ -4,6 +4,15 @@
 //! Householder primitives, run on one thread (`Par::Seq`): the engine parallelises across
 //! trajectories, never inside one small factorisation, and every buffer is allocated once.
 //!
+//! Where the time goes, and what is done about it (512 x 512, f32, one core; BENCHMARKS.md):
+//! - Blocks of reflectors are applied (to the trailing columns, and to the next step's `J` from
+//!   the right) as two plain matrix products with an explicit `V` and `V T^-T`, which faer's
+//!   gemm runs near its peak; faer's block routines split off the triangle of `V` and ran the
+//!   right application at about 100 GFLOP/s (f32) and 47 GFLOP/s (f64).
+//! - The unblocked leaves run compiled for AVX-512 with their own Householder vector, whose
+//!   norm is one `f64`-accumulated pass: faer's overflow-safe pairwise norm took 30 % of the
+//!   whole factorisation.
+//!
 //! Why not `faer::linalg::qr::no_pivoting::factor::qr_in_place`: it is rank-revealing. A column
 //! whose new direction is below `16 m eps` of its norm is skipped, which shifts the diagonal of
 //! `R` and leaves infinite Householder coefficients. In a Lyapunov computation such columns are
@@ -11,12 +20,25 @@
 //! their tiny `R_ii` is exactly the quantity measured. This kernel never skips a column: a
 //! collapsed direction gives `R_ii = 0`, i.e. `ln|R_ii| = -inf`, and an identity reflector.
 
+use crate::simd::with_wide_simd;
 use crate::vector::{axpy, dot};
 use crate::Real;
-use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::householder;
+use faer::linalg::{matmul, triangular_solve};
 use faer::prelude::{Reborrow, ReborrowMut};
-use faer::{ColRef, Conj, Mat, MatMut, Par};
+use faer::{Accum, ColMut, ColRef, Conj, Mat, MatMut, MatRef, Par};
+
+/// `dst (+)= alpha lhs rhs` on this thread.
+fn gemm<T: Real>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    lhs: MatRef<'_, T>,
+    rhs: MatRef<'_, T>,
+    alpha: T,
+) {
+    matmul::matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
+}
 
 /// Width of the unblocked leaves of the recursive panel factorisation.
 const LEAF_WIDTH: usize = 8;
@@ -36,6 +58,76 @@ fn column_slice<'a, T: Real>(column: ColRef<'a, T>) -> &'a [T] {
         .as_slice()
 }
 
+/// The contiguous slice of a column of one of the kernel's own (column-major) buffers.
+fn column_slice_mut<'a, T: Real>(column: ColMut<'a, T>) -> &'a mut [T] {
+    column
+        .try_as_col_major_mut()
+        .expect("column-major buffer")
+        .as_slice_mut()
+}
+
+/// `||x||_2` from the plain sum of squares, accumulated in `f64` (exact squares of `f32`
+/// values, and one vectorised pass instead of faer's pairwise scaled one). The sum is used when
+/// no square can have overflowed (it is finite) or underflowed enough to matter (it is at least
+/// `min_positive / eps^2` of `f64`, so squares lost below `min_positive` change it by at most
+/// `len eps^2` relatively), which for `f32` inputs is always; faer's scaled norm otherwise.
+/// The `f64` accumulation matters: summing the squares in `f32` moved the `f32` spectrum of
+/// the fixture LSTM away from the `f64` one by twice as much.
+#[inline(always)]
+fn norm_l2<T: Real>(x: &[T]) -> T {
+    let mut partial = [0.0f64; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for lane in 0..8 {
+            let value = chunk[lane].as_f64();
+            partial[lane] += value * value;
+        }
+    }
+    let mut sum_of_squares = ((partial[0] + partial[4]) + (partial[1] + partial[5]))
+        + ((partial[2] + partial[6]) + (partial[3] + partial[7]));
+    for value in rest {
+        sum_of_squares += value.as_f64() * value.as_f64();
+    }
+    let safe_minimum = f64::MIN_POSITIVE / (f64::EPSILON * f64::EPSILON);
+    if sum_of_squares.is_finite() && sum_of_squares >= safe_minimum {
+        T::of_f64(sum_of_squares.sqrt())
+    } else {
+        faer::ColRef::from_slice(x).norm_l2()
+    }
+}
+
+/// The Householder reflector `H = I - v v^T / tau`, `v = [1; essential]`, with
+/// `H [head; tail] = [beta; 0]`: on return `head` holds `beta` and `tail` the essential part of
+/// `v`, and `tau` is returned. The conventions (and the results) of faer's
+/// `make_householder_in_place`, so faer's block-factor routines accept it: `beta = -sign(head)
+/// ||[head; tail]||`, and `tau = infinity` (the identity) when the tail is below the smallest
+/// normal number.
+#[inline(always)]
+fn make_householder<T: Real>(head: &mut T, tail: &mut [T]) -> T {
+    let tail_norm = norm_l2(tail);
+    let mut head_norm = head.abs();
+    if head_norm < T::min_positive_value() {
+        *head = T::zero();
+        head_norm = T::zero();
+    }
+    if tail_norm < T::min_positive_value() {
+        return T::infinity();
+    }
+    let norm = head_norm.hypot(tail_norm);
+    let sign = if head_norm != T::zero() {
+        *head / head_norm
+    } else {
+        T::one()
+    };
+    let signed_norm = sign * norm;
+    let head_with_beta_inv = (*head + signed_norm).recip();
+    tail.iter_mut().for_each(|e| *e *= head_with_beta_inv);
+    *head = -signed_norm;
+    let scaled_tail_norm = tail_norm * head_with_beta_inv.abs();
+    T::of_f64(0.5) * (T::one() + scaled_tail_norm * scaled_tail_norm)
+}
+
 /// Default Householder block size: large enough for matrix-product speed in the trailing update,
 /// small enough that the unblocked panel stays cheap (measured on 512 x 512, see BENCHMARKS.md).
 pub const DEFAULT_BLOCKSIZE: usize = 32;
@@ -48,6 +140,13 @@ pub struct QrKernel<T: Real> {
     /// Block Householder factors: block `b` (columns `j = b bs .. j + bs`) stores its upper
     /// triangular factor `T_b` in `[0..bs, j..j + bs]`, with `H_j ... H_{j+bs-1} = I - V T_b^{-1} V^T`.
     householder_factor: Mat<T>,
+    /// The current block's reflectors as an explicit `(rows - j) x bs` matrix `V` (unit
+    /// diagonal, zeros above it), and `V T^-T`: see [`QrKernel::prepare_block`].
+    explicit_basis: Mat<T>,
+    scaled_basis: Mat<T>,
+    /// `V^T C` of a left application (`bs x cols`) and `C V` of a right one (`rows x bs`).
+    left_product: Mat<T>,
+    right_product: Mat<T>,
     scratch: MemBuffer,
 }
 
@@ -64,22 +163,19 @@ impl<T: Real> QrKernel<T> {
             "QR kernel needs 1 <= cols <= rows"
         );
         let blocksize = blocksize.clamp(1, cols);
-        let req = StackReq::any_of(&[
-            householder::apply_block_householder_transpose_on_the_left_in_place_scratch::<T>(
-                rows, blocksize, cols,
-            ),
-            householder::apply_block_householder_on_the_left_in_place_scratch::<T>(
-                rows, blocksize, cols,
-            ),
-            householder::apply_block_householder_on_the_right_in_place_scratch::<T>(
-                rows, blocksize, rows,
-            ),
-        ]);
+        // faer's block routine only runs inside the recursive panel
+        let req = householder::apply_block_householder_transpose_on_the_left_in_place_scratch::<T>(
+            rows, blocksize, blocksize,
+        );
         Self {
             rows,
             cols,
             blocksize,
             householder_factor: Mat::zeros(blocksize, cols),
+            explicit_basis: Mat::zeros(rows, blocksize),
+            scaled_basis: Mat::zeros(rows, blocksize),
+            left_product: Mat::zeros(blocksize, cols),
+            right_product: Mat::zeros(rows, blocksize),
             scratch: MemBuffer::new(req),
         }
     }
@@ -109,23 +205,40 @@ impl<T: Real> QrKernel<T> {
     /// (`rows == cols`), whose basis is `basis`: the block reflectors applied from the right,
     /// first to last. Block `j` only mixes columns `j..` of `target`. This is the product
     /// `J Q` without forming `Q`: `2 n^3` flops instead of `4/3 n^3` (forming `Q`) plus `2 n^3`.
-    pub fn apply_q_on_the_right(&mut self, basis: faer::MatRef<'_, T>, mut target: MatMut<'_, T>) {
+    pub fn apply_q_on_the_right(&mut self, basis: MatRef<'_, T>, mut target: MatMut<'_, T>) {
         assert_eq!(self.rows, self.cols, "only for square factorisations");
         assert_eq!(target.nrows(), self.rows, "target must be rows x rows");
         let rows = self.rows;
         let target_rows = target.nrows();
         for (start, width) in blocks(self.cols, self.blocksize) {
-            householder::apply_block_householder_on_the_right_in_place_with_conj(
-                basis.submatrix(start, start, rows - start, width),
-                self.householder_factor
-                    .as_ref()
-                    .submatrix(0, start, width, width),
-                Conj::No,
-                target
-                    .rb_mut()
-                    .submatrix_mut(0, start, target_rows, rows - start),
-                Par::Seq,
-                MemStack::new(&mut self.scratch),
+            self.prepare_block(basis, start, width);
+            let reflectors = self
+                .explicit_basis
+                .as_ref()
+                .submatrix(0, 0, rows - start, width);
+            let scaled = self
+                .scaled_basis
+                .as_ref()
+                .submatrix(0, 0, rows - start, width);
+            let mut product = self
+                .right_product
+                .as_mut()
+                .submatrix_mut(0, 0, target_rows, width);
+            let columns = target.rb_mut().subcols_mut(start, rows - start);
+            // C <- C (I - V T^-1 V^T) = C - (C V) (V T^-T)^T
+            gemm(
+                product.rb_mut(),
+                Accum::Replace,
+                columns.rb(),
+                reflectors,
+                T::one(),
+            );
+            gemm(
+                columns,
+                Accum::Add,
+                product.rb(),
+                scaled.transpose(),
+                -T::one(),
             );
         }
     }
@@ -150,16 +263,71 @@ impl<T: Real> QrKernel<T> {
             );
             if start + width < cols {
                 let (panel, trailing) = a.rb_mut().split_at_col_mut(start + width);
-                householder::apply_block_householder_transpose_on_the_left_in_place_with_conj(
-                    panel.rb().submatrix(start, start, rows - start, width),
-                    factor_block.rb(),
-                    Conj::No,
+                self.prepare_block(panel.rb(), start, width);
+                self.apply_block_transpose_on_the_left(
                     trailing.subrows_mut(start, rows - start),
-                    Par::Seq,
-                    MemStack::new(&mut self.scratch),
+                    width,
                 );
             }
         }
+    }
+
+    /// Makes the block of reflectors `start .. start + width` of `basis` explicit for matrix
+    /// products: `V` (`(rows - start) x width`, unit diagonal, zeros above) in
+    /// `explicit_basis`, and `V T^-T` in `scaled_basis`, where the block's product of
+    /// reflectors is `I - V T^-1 V^T` (faer's block factor `T`). Costs `m b` copies and an
+    /// `m b^2 / 2` triangular solve, against the `4 m n b` flops of applying the block.
+    fn prepare_block(&mut self, basis: MatRef<'_, T>, start: usize, width: usize) {
+        let height = self.rows - start;
+        let mut reflectors = self
+            .explicit_basis
+            .as_mut()
+            .submatrix_mut(0, 0, height, width);
+        for c in 0..width {
+            let source = column_slice(basis.col(start + c).subrows(start, height));
+            let column = reflectors
+                .rb_mut()
+                .col_mut(c)
+                .try_as_col_major_mut()
+                .expect("column-major buffer")
+                .as_slice_mut();
+            column[..c].fill(T::zero());
+            column[c] = T::one();
+            column[c + 1..].copy_from_slice(&source[c + 1..]);
+        }
+        let mut scaled = self
+            .scaled_basis
+            .as_mut()
+            .submatrix_mut(0, 0, height, width);
+        scaled.copy_from(reflectors.rb());
+        // V T^-T = S  <=>  T S^T = V^T
+        triangular_solve::solve_upper_triangular_in_place(
+            self.householder_factor
+                .as_ref()
+                .submatrix(0, start, width, width),
+            scaled.transpose_mut(),
+            Par::Seq,
+        );
+    }
+
+    /// `C <- (I - V T^-1 V^T)^T C = C - (V T^-T) (V^T C)` for the block made ready by
+    /// [`QrKernel::prepare_block`]; `C` has its rows.
+    fn apply_block_transpose_on_the_left(&mut self, target: MatMut<'_, T>, width: usize) {
+        let height = target.nrows();
+        let reflectors = self.explicit_basis.as_ref().submatrix(0, 0, height, width);
+        let scaled = self.scaled_basis.as_ref().submatrix(0, 0, height, width);
+        let mut product = self
+            .left_product
+            .as_mut()
+            .submatrix_mut(0, 0, width, target.ncols());
+        gemm(
+            product.rb_mut(),
+            Accum::Replace,
+            reflectors.transpose(),
+            target.rb(),
+            T::one(),
+        );
+        gemm(target, Accum::Add, scaled, product.rb(), -T::one());
     }
 
     /// Factorises columns `start .. start + width` of the block starting at `block_start`,
@@ -209,35 +377,35 @@ impl<T: Real> QrKernel<T> {
 
     /// Unblocked Householder QR of columns `start .. start + width`: `H_c` for each column `c`,
     /// applied to the leaf's later columns; the leaf's block factor at
-    /// `[factor_row.., start..]`.
+    /// `[factor_row.., start..]`. The vector loops run compiled for the widest SIMD.
     fn factor_leaf(&mut self, mut a: MatMut<'_, T>, factor_row: usize, start: usize, width: usize) {
-        let rows = self.rows;
         let mut factor_block = self
             .householder_factor
             .as_mut()
             .submatrix_mut(factor_row, start, width, width);
-        for offset in 0..width {
-            let c = start + offset;
-            let (mut head_and_above, tail) = a.rb_mut().col_mut(c).split_at_row_mut(c + 1);
-            let info = householder::make_householder_in_place(&mut head_and_above[c], tail);
-            factor_block[(offset, offset)] = info.tau;
-            let tau_inv = info.tau.recip();
-            let (left, right) = a.rb_mut().split_at_col_mut(c + 1);
-            let v = column_slice(left.rb().col(c).subrows(c + 1, rows - c - 1));
-            let mut leaf_rest = right.subcols_mut(0, start + width - c - 1);
-            for x in 0..leaf_rest.ncols() {
-                let column = leaf_rest.rb_mut().col_mut(x).subrows_mut(c, rows - c);
-                let column = column
-                    .try_as_col_major_mut()
-                    .expect("column-major buffer")
-                    .as_slice_mut();
-                let (head, tail) = column.split_at_mut(1);
-                let k = -((head[0] + dot(v, tail)) * tau_inv);
-                head[0] += k;
-                axpy(k, v, tail);
-            }
-        }
-        let basis = a.rb().submatrix(start, start, rows - start, width);
+        let mut leaf = a.rb_mut().subcols_mut(start, width);
+        with_wide_simd(
+            #[inline(always)]
+            || {
+                for offset in 0..width {
+                    let c = start + offset;
+                    let (mut done, mut rest) = leaf.rb_mut().split_at_col_mut(offset + 1);
+                    let column = column_slice_mut(done.rb_mut().col_mut(offset));
+                    let (head, v) = column[c..].split_at_mut(1);
+                    let tau = make_householder(&mut head[0], v);
+                    factor_block[(offset, offset)] = tau;
+                    let tau_inv = tau.recip();
+                    for x in 0..rest.ncols() {
+                        let column = &mut column_slice_mut(rest.rb_mut().col_mut(x))[c..];
+                        let (head, tail) = column.split_at_mut(1);
+                        let k = -((head[0] + dot(v, tail)) * tau_inv);
+                        head[0] += k;
+                        axpy(k, v, tail);
+                    }
+                }
+            },
+        );
+        let basis = a.rb().submatrix(start, start, self.rows - start, width);
         householder::upgrade_householder_factor(factor_block, basis, width, 1, Par::Seq);
     }
 
@@ -245,22 +413,36 @@ impl<T: Real> QrKernel<T> {
     /// `Q = B_0 B_1 ... [I; 0]`, applying the blocks last to first; block `b` starting at
     /// column `j` only touches `Q[j.., j..]` because the columns before `j` are still `e_i`
     /// there (the `orgqr` saving: `4/3 n^3` instead of `2 n^3` flops for a square matrix).
-    pub fn form_q(&mut self, a: faer::MatRef<'_, T>, mut q: MatMut<'_, T>) {
+    pub fn form_q(&mut self, a: MatRef<'_, T>, mut q: MatMut<'_, T>) {
         let (rows, cols, bs) = (self.rows, self.cols, self.blocksize);
         q.fill(T::of_f64(0.0));
         for i in 0..cols {
             q[(i, i)] = T::of_f64(1.0);
         }
         for (j, width) in blocks(cols, bs).rev() {
-            householder::apply_block_householder_on_the_left_in_place_with_conj(
-                a.submatrix(j, j, rows - j, width),
-                self.householder_factor
-                    .as_ref()
-                    .submatrix(0, j, width, width),
-                Conj::No,
-                q.rb_mut().submatrix_mut(j, j, rows - j, cols - j),
-                Par::Seq,
-                MemStack::new(&mut self.scratch),
+            self.prepare_block(a, j, width);
+            let height = rows - j;
+            let reflectors = self.explicit_basis.as_ref().submatrix(0, 0, height, width);
+            let scaled = self.scaled_basis.as_ref().submatrix(0, 0, height, width);
+            let mut product = self
+                .left_product
+                .as_mut()
+                .submatrix_mut(0, 0, width, cols - j);
+            let mut target = q.rb_mut().submatrix_mut(j, j, height, cols - j);
+            // C <- (I - V T^-1 V^T) C = C - V ((V T^-T)^T C)
+            gemm(
+                product.rb_mut(),
+                Accum::Replace,
+                scaled.transpose(),
+                target.rb(),
+                T::one(),
+            );
+            gemm(
+                target.rb_mut(),
+                Accum::Add,
+                reflectors,
+                product.rb(),
+                -T::one(),
             );
         }
     }

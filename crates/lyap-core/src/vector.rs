@@ -4,7 +4,7 @@ use crate::Real;
 
 /// `sum_i a_i b_i`, with eight independent partial sums so the loop vectorises (a single
 /// floating-point accumulator is a serial dependency chain the compiler may not reorder).
-#[inline]
+#[inline(always)]
 pub fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     debug_assert_eq!(a.len(), b.len());
     let zero = T::of_f64(0.0);
@@ -25,7 +25,7 @@ pub fn dot<T: Real>(a: &[T], b: &[T]) -> T {
 }
 
 /// `y <- y + alpha x`.
-#[inline]
+#[inline(always)]
 pub fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
     debug_assert_eq!(x.len(), y.len());
     for (yi, xi) in y.iter_mut().zip(x) {

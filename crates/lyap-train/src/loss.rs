@@ -11,8 +11,9 @@
 use crate::data::Targets;
 use faer::reborrow::ReborrowMut;
 use faer::MatMut;
+use lyap_core::simd::with_wide_simd;
 use lyap_core::Real;
-use lyap_rnn::math::{exp, with_wide_simd};
+use lyap_rnn::math::exp;
 use rayon::prelude::*;
 
 /// Which loss a task trains with.

@@ -2,9 +2,9 @@
 //! step touches, walked column by column.
 
 use crate::cells::{Cell, GradSlices, StepSlices};
-use crate::math::with_wide_simd;
 use faer::reborrow::ReborrowMut;
 use faer::{MatMut, MatRef};
+use lyap_core::simd::with_wide_simd;
 use lyap_core::Real;
 
 /// Column `j` as a slice (all buffers here have unit row stride).
