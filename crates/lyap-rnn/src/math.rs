@@ -23,8 +23,13 @@ pub fn one<T: Real>() -> T {
 /// `x = k ln2 + r` with `|r| <= ln2 / 2` (Cody-Waite split of `ln2`), `expm1(r)` by its Taylor
 /// polynomial (truncation below one ulp), then `exp(x) = 2^k (1 + expm1(r))` and
 /// `expm1(x) = 2^k expm1(r) + (2^k - 1)` (no cancellation for small `x`, where `k = 0`).
+///
+/// `k` is rounded by adding `1.5 2^mantissa`, after which the sum's low mantissa bits hold `k`
+/// as a two's-complement integer; `2^k` is built from those bits with integer vector
+/// operations. (A float-to-int `as` cast instead compiled to a scalar conversion with
+/// saturation checks for every lane: the LSTM step ran 4x slower, BENCHMARKS.md.)
 macro_rules! exp_kernels {
-    ($module:ident, $float:ty, $int:ty, $bits:ty, $mantissa:expr, $bias:expr,
+    ($module:ident, $float:ty, $bits:ty, $mantissa:expr, $bias:expr,
      $max:expr, $min:expr, $ln2_hi:expr, $ln2_lo:expr, [$($inverse_factorial:expr),+]) => {
         pub(crate) mod $module {
             /// `(2^k, expm1(r))` for `x = k ln2 + r`, `x` clamped to the finite range.
@@ -32,13 +37,19 @@ macro_rules! exp_kernels {
             fn split(x: $float) -> ($float, $float) {
                 const ROUNDING: $float = 1.5 * (1u64 << $mantissa) as $float;
                 let x = x.clamp($min, $max);
-                let k = (x * std::f64::consts::LOG2_E as $float + ROUNDING) - ROUNDING;
+                let shifted = x * std::f64::consts::LOG2_E as $float + ROUNDING;
+                let k = shifted - ROUNDING;
                 let r = x - k * $ln2_hi - k * $ln2_lo;
                 let mut polynomial: $float = 0.0;
                 for c in [$($inverse_factorial),+] {
                     polynomial = polynomial * r + c;
                 }
-                let scale = <$float>::from_bits((((k as $int) + $bias) as $bits) << $mantissa);
+                // (k + bias) << mantissa, with k = bits(shifted) - bits(ROUNDING) (wrapping)
+                let biased_k = shifted
+                    .to_bits()
+                    .wrapping_sub(ROUNDING.to_bits())
+                    .wrapping_add($bias);
+                let scale = <$float>::from_bits(biased_k << $mantissa);
                 (scale, polynomial * r)
             }
 
@@ -73,7 +84,6 @@ macro_rules! exp_kernels {
 exp_kernels!(
     kernels_f32,
     f32,
-    i32,
     u32,
     23,
     127,
@@ -94,7 +104,6 @@ exp_kernels!(
 exp_kernels!(
     kernels_f64,
     f64,
-    i64,
     u64,
     52,
     1023,
@@ -348,6 +357,24 @@ mod tests {
             assert!(
                 worst::<f32>(tanh, f64::tanh, range) < 1e-6,
                 "tanh f32 {range}"
+            );
+        }
+        // the whole finite range: 2^k is built from the rounded sum's bits for k = -126..127
+        // (f32) and -1021..1023 (f64)
+        assert!(worst::<f32>(exp, f64::exp, 87.0) < 1e-6, "exp f32");
+        assert!(worst::<f64>(exp, f64::exp, 705.0) < 1e-14, "exp f64");
+        for x in [88.3f32, -87.3] {
+            let relative = exp(x).as_f64() / (x as f64).exp() - 1.0;
+            assert!(
+                relative.abs() < 1e-6,
+                "exp f32 at the clamp {x}: {relative}"
+            );
+        }
+        for x in [709.0f64, -708.0] {
+            let relative = exp(x) / x.exp() - 1.0;
+            assert!(
+                relative.abs() < 1e-14,
+                "exp f64 at the clamp {x}: {relative}"
             );
         }
         assert_eq!(sigmoid(1e4f64), 1.0);

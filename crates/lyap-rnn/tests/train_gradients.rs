@@ -195,3 +195,28 @@ fn batched_forward_matches_the_single_sequence_step() {
         }
     }
 }
+
+/// One-step sequences: `h_0 = 0`, so `dL/dU` is exactly zero (the forward pass skips `U h_0`
+/// and the backward pass the first step's columns of `dU = dA H_prev^T`), while `dL/dW` is not.
+#[test]
+fn one_step_sequences_have_no_recurrent_gradient() {
+    for (arch, lstm_state) in CONFIGS {
+        if lstm_state == LstmState::Hidden {
+            continue;
+        }
+        let weights = random_weights(arch, 1, true, 6);
+        let inputs = random_values(BATCH * INPUT_SIZE, 1);
+        let r = random_values(BATCH * HIDDEN_SIZE, 2);
+        let mut cache = ForwardCache::new();
+        forward_batch(&weights, &inputs, BATCH, 1, None, &mut cache);
+        let mut grads = weights.zeros_like();
+        grads.layers[0].weight_hh.fill(1.0);
+        backward_batch(&weights, &mut cache, &r, &mut grads);
+        let layer = &grads.layers[0];
+        let d_recurrent = &layer.weight_hh;
+        let untouched = (0..d_recurrent.ncols())
+            .all(|j| (0..d_recurrent.nrows()).all(|i| d_recurrent[(i, j)] == 1.0));
+        assert!(untouched, "{arch}: dU accumulated a nonzero term");
+        assert!(layer.weight_ih.norm_max() > 0.0, "{arch}: zero dW");
+    }
+}

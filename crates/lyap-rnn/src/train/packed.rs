@@ -13,8 +13,15 @@
 //! `panel[k MR + i] = A[p MR + i, k]`. The microkernel keeps an `MR x NR` tile of `C` (`NR` up to
 //! [`NR_MAX`] columns) in 24 vector registers and, for each `k`, loads the panel's column `k`
 //! (two vectors) and broadcasts `B[k, j]` into `NR` fused multiply-adds per vector. `k` runs in
-//! blocks of [`KC`], so the panel's block (16 KB) and the `B` block stay in the L1 cache while
-//! the tile walks across the columns of `B`.
+//! blocks of [`KC`], so the panel's block (64 KB) stays in the L2 cache while the tile walks
+//! across the columns of `B`.
+//!
+//! `B` is copied once per product into [`RhsPanels`]: for each tile of `NR` columns, its rows one
+//! after the other (`tile[k NR + j] = B[k, first + j]`), so a step of `k` broadcasts from one
+//! cache line. Broadcasting from `B` itself reads `NR` columns a column stride apart; with
+//! strides of 2 or 8 KB (`B_p` columns of 512 or 2048 rows) they all fall into the same few L1
+//! sets and evict each other (the backward product, `512 x 2048` times 50 columns, ran at 103
+//! GFLOP/s from `B` and at 107.5 from the copy, BENCHMARKS.md).
 
 use crate::math::gemm;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
@@ -23,8 +30,39 @@ use std::any::TypeId;
 
 /// Columns of `C` per microkernel call (24 accumulators: 12 columns x 2 vectors).
 const NR_MAX: usize = 12;
-/// Depth of one block of `k` (see the module documentation).
-const KC: usize = 128;
+/// Depth of one block of `k` (see the module documentation). Deep blocks mean few passes over
+/// `C`: 2048 x 512 times 50 columns ran at 102 GFLOP/s with blocks of 128 and at 113 with 512
+/// (one core of an AMD EPYC with AVX-512, whose peak is about 115; BENCHMARKS.md).
+const KC: usize = 512;
+
+/// `B` rearranged by tiles of [`NR_MAX`] columns for [`PackedMatrix::matmul`] (module
+/// documentation); a caller's buffer, reused across products.
+#[derive(Debug, Default)]
+pub struct RhsPanels<T> {
+    values: Vec<T>,
+}
+
+impl<T: Real> RhsPanels<T> {
+    /// Copies `b` (`depth x columns`) tile by tile: tile `t` (width `w`, the last one may be
+    /// narrower) starts at `t NR_MAX depth` and holds `B[k, t NR_MAX + j]` at `k w + j`.
+    fn pack(&mut self, b: MatRef<'_, T>) {
+        let (depth, columns) = (b.nrows(), b.ncols());
+        self.values.clear();
+        self.values.resize(depth * columns, T::zero());
+        for (first, tile) in (0..columns)
+            .step_by(NR_MAX)
+            .zip(self.values.chunks_mut(NR_MAX * depth))
+        {
+            let width = NR_MAX.min(columns - first);
+            for j in 0..width {
+                let column = b.col(first + j);
+                for (k, &value) in column.iter().enumerate() {
+                    tile[k * width + j] = value;
+                }
+            }
+        }
+    }
+}
 
 /// A matrix packed for repeated products with thin right-hand sides (module documentation).
 #[derive(Debug)]
@@ -108,11 +146,18 @@ impl<T: Real> PackedMatrix<T> {
         self.storage = Storage::Panels { panel_rows, values };
     }
 
-    /// `c = A b` (`Accum::Replace`) or `c += A b` (`Accum::Add`) for the packed `A`.
+    /// `c = A b` (`Accum::Replace`) or `c += A b` (`Accum::Add`) for the packed `A`; `rhs` is
+    /// the buffer `b` is rearranged into.
     ///
     /// # Panics
-    /// If the shapes do not match, or `b` or `c` does not have unit row stride.
-    pub fn matmul(&self, mut c: MatMut<'_, T>, accum: Accum, b: MatRef<'_, T>) {
+    /// If the shapes do not match, or `c` does not have unit row stride.
+    pub fn matmul(
+        &self,
+        mut c: MatMut<'_, T>,
+        accum: Accum,
+        b: MatRef<'_, T>,
+        rhs: &mut RhsPanels<T>,
+    ) {
         assert_eq!(b.nrows(), self.cols, "b must have A's column count of rows");
         assert_eq!(
             (c.nrows(), c.ncols()),
@@ -126,7 +171,6 @@ impl<T: Real> PackedMatrix<T> {
         if c.ncols() == 0 || c.nrows() == 0 {
             return;
         }
-        assert_eq!(b.row_stride(), 1, "b must have unit row stride");
         assert_eq!(c.row_stride(), 1, "c must have unit row stride");
         if self.cols == 0 {
             if accum == Accum::Replace {
@@ -134,19 +178,16 @@ impl<T: Real> PackedMatrix<T> {
             }
             return;
         }
-        let (b_stride, c_stride) = (b.col_stride(), c.col_stride());
-        assert!(
-            b_stride >= 0 && c_stride >= 0,
-            "b and c must have non-negative column strides"
-        );
+        let c_stride = c.col_stride();
+        assert!(c_stride >= 0, "c must have a non-negative column stride");
+        rhs.pack(b);
         let operands = Operands {
             rows: self.rows,
             depth: self.cols,
             columns: b.ncols(),
             panel_rows,
             a: values.as_ptr().cast(),
-            b: b.as_ptr().cast(),
-            b_stride: b_stride as usize,
+            b: rhs.values.as_ptr().cast(),
             c: c.as_ptr_mut().cast(),
             c_stride: c_stride as usize,
             accumulate: accum == Accum::Add,
@@ -174,8 +215,8 @@ struct Operands {
     columns: usize,
     panel_rows: usize,
     a: *const u8,
+    /// `B` as [`RhsPanels`].
     b: *const u8,
-    b_stride: usize,
     c: *mut u8,
     c_stride: usize,
     accumulate: bool,
@@ -227,17 +268,17 @@ mod avx512 {
                         };
                         let a_block = a.add((panel * depth + k_start) * panel_rows);
                         for col_start in (0..columns).step_by(NR_MAX) {
+                            let width = NR_MAX.min(columns - col_start);
                             let tile = Tile {
                                 a: a_block,
-                                b: b.add(col_start * operands.b_stride + k_start),
-                                b_stride: operands.b_stride,
+                                b: b.add(col_start * depth + k_start * width),
                                 c: c.add(col_start * operands.c_stride + row_start),
                                 c_stride: operands.c_stride,
                                 depth: k_len,
                                 masks: (low, high),
                                 accumulate,
                             };
-                            match NR_MAX.min(columns - col_start) {
+                            match width {
                                 12 => tile.run::<12>(),
                                 11 => tile.run::<11>(),
                                 10 => tile.run::<10>(),
@@ -267,7 +308,7 @@ mod avx512 {
                         let a_low = $load(a);
                         let a_high = $load(a.add($lanes));
                         for j in 0..NR {
-                            let b = $broadcast(*self.b.add(j * self.b_stride + k));
+                            let b = $broadcast(*self.b.add(k * NR + j));
                             low[j] = $fma(a_low, b, low[j]);
                             high[j] = $fma(a_high, b, high[j]);
                         }
@@ -292,8 +333,8 @@ mod avx512 {
     /// One microkernel call: a tile of `C` and the blocks of `A` and `B` it reads.
     struct Tile<F, M> {
         a: *const F,
+        /// The tile's block of [`RhsPanels`](super::RhsPanels): `NR` values per `k`.
         b: *const F,
-        b_stride: usize,
         c: *mut F,
         c_stride: usize,
         depth: usize,
@@ -350,7 +391,17 @@ mod tests {
     /// matrix (column stride larger than its rows).
     fn check<T: Real>(tolerance: f64, kernel: Option<usize>) {
         let mut packed = PackedMatrix::<T>::default();
-        for (rows, depth) in [(1, 1), (7, 3), (32, 128), (50, 129), (512, 128), (128, 512)] {
+        let mut rhs = RhsPanels::default();
+        for (rows, depth) in [
+            (1, 1),
+            (7, 3),
+            (32, 128),
+            (50, 129),
+            (512, 128),
+            (128, 512),
+            (33, 513),
+            (70, 1030),
+        ] {
             let a = pseudo_random::<T>(rows, depth, (rows * 1000 + depth) as u64);
             packed.pack_for(a.as_ref(), kernel);
             for columns in [1, 2, 11, 12, 13, 25, 50] {
@@ -362,7 +413,7 @@ mod tests {
                     gemm(expected_target, accum, a.as_ref(), b.as_ref(), Par::Seq);
                     let mut wide = start.clone();
                     let target = wide.as_mut().subcols_mut(0, columns);
-                    packed.matmul(target, accum, b.as_ref());
+                    packed.matmul(target, accum, b.as_ref(), &mut rhs);
                     let error = (&wide - &expected).norm_max().as_f64();
                     let scale = (depth as f64).sqrt();
                     assert!(
@@ -397,7 +448,12 @@ mod tests {
         packed.pack_for(a.as_ref(), None);
         let b = pseudo_random::<f64>(5, 4, 3);
         let mut c = Mat::<f64>::zeros(3, 4);
-        packed.matmul(c.as_mut(), Accum::Replace, b.as_ref());
+        packed.matmul(
+            c.as_mut(),
+            Accum::Replace,
+            b.as_ref(),
+            &mut RhsPanels::default(),
+        );
         assert!((&c - &a * &b).norm_max() < 1e-14);
     }
 
@@ -409,7 +465,12 @@ mod tests {
         packed.pack(a.as_ref());
         let b = pseudo_random::<f64>(5, 4, 3);
         let mut c = Mat::<f64>::zeros(3, 4);
-        packed.matmul(c.as_mut(), Accum::Replace, b.as_ref());
+        packed.matmul(
+            c.as_mut(),
+            Accum::Replace,
+            b.as_ref(),
+            &mut RhsPanels::default(),
+        );
         assert!((&c - &a * &b).norm_max() < 1e-15);
     }
 }

@@ -5,7 +5,7 @@
 //! at time `t`, which is column `t B + first + b` of the whole batch.
 
 use super::columns::{add_row_sums, ForwardViews, GradViews};
-use super::packed::PackedMatrix;
+use super::packed::{PackedMatrix, RhsPanels};
 use super::Inputs;
 use crate::cells::{add_bias, Cell};
 use crate::math::{ensure_shape, gemm};
@@ -28,6 +28,8 @@ pub(super) struct PartCache<T: Real> {
     masks: Vec<Mat<T>>,
     /// `U H_(t-1) + b_hh` of one step (cells whose hidden pre-activation is not kept).
     step_hidden_preact: Mat<T>,
+    /// The right-hand side of the forward steps' recurrent products, rearranged.
+    rhs: RhsPanels<T>,
     /// Buffers of the backward pass, reused across calls.
     pub(super) backward: Mutex<BackwardScratch<T>>,
 }
@@ -66,6 +68,8 @@ pub(super) struct BackwardScratch<T: Real> {
     d_h_carry_next: Mat<T>,
     /// `dL/dc` carried backwards (LSTM; `0` rows otherwise).
     d_c_carry: Mat<T>,
+    /// The right-hand side of the backward steps' recurrent products, rearranged.
+    rhs: RhsPanels<T>,
     /// `dL/dH` of the current layer's outputs and of the layer below (`n x B_p T`).
     d_hidden: Mat<T>,
     d_hidden_below: Mat<T>,
@@ -98,6 +102,7 @@ impl<T: Real> Default for BackwardScratch<T> {
             d_h_carry: empty(),
             d_h_carry_next: empty(),
             d_c_carry: empty(),
+            rhs: RhsPanels::default(),
             d_hidden: empty(),
             d_hidden_below: empty(),
             grads: None,
@@ -129,6 +134,7 @@ impl<T: Real> PartCache<T> {
             layers: Vec::new(),
             masks: Vec::new(),
             step_hidden_preact: empty(),
+            rhs: RhsPanels::default(),
             backward: Mutex::new(BackwardScratch::default()),
         }
     }
@@ -213,7 +219,7 @@ impl<T: Real> PartCache<T> {
                 (&weights.layers[l], recurrent),
                 layer,
                 tokens.filter(|t| !t.is_empty()),
-                &mut self.step_hidden_preact,
+                (&mut self.step_hidden_preact, &mut self.rhs),
                 (batch, seq_len),
             );
         }
@@ -245,6 +251,7 @@ impl<T: Real> PartCache<T> {
             d_h_carry,
             d_h_carry_next,
             d_c_carry,
+            rhs,
             d_hidden,
             d_hidden_below,
             grads,
@@ -294,7 +301,7 @@ impl<T: Real> PartCache<T> {
                         (d_input_preact.subcols(block, batch), Accum::Replace)
                     };
                     let u_transposed = &recurrent_transposed[l];
-                    u_transposed.matmul(d_h_carry_next.as_mut(), accum, d_hidden_step);
+                    u_transposed.matmul(d_h_carry_next.as_mut(), accum, d_hidden_step, rhs);
                     std::mem::swap(d_h_carry, d_h_carry_next);
                 }
             }
@@ -304,14 +311,16 @@ impl<T: Real> PartCache<T> {
                 d_input_preact.as_ref()
             };
             let layer_grads = &mut grads.layers[l];
-            // dU = dA_hid H_prev^T
-            let h_prev_all = layer.hidden_transposed.as_ref();
+            // dU = dA_hid H_prev^T, without the first step's columns: h_0 = 0
+            let later = columns - batch;
+            let h_prev_later = layer.hidden_transposed.as_ref().subrows(batch, later);
+            let d_hidden_later = d_hidden_all.subcols(batch, later);
             let d_weight_hh = layer_grads.weight_hh.as_mut();
             gemm(
                 d_weight_hh,
                 Accum::Replace,
-                d_hidden_all,
-                h_prev_all,
+                d_hidden_later,
+                h_prev_later,
                 Par::Seq,
             );
             // dW = dA_in X^T: a scatter-add of columns for one-hot tokens
@@ -361,7 +370,7 @@ fn forward_layer<T: Real>(
     (weights, recurrent): (&LayerWeights<T>, &PackedMatrix<T>),
     layer: &mut LayerCache<T>,
     tokens: Option<&[u32]>,
-    step_hidden_preact: &mut Mat<T>,
+    (step_hidden_preact, rhs): (&mut Mat<T>, &mut RhsPanels<T>),
     (batch, seq_len): (usize, usize),
 ) {
     let gates = &mut layer.gates;
@@ -402,7 +411,12 @@ fn forward_layer<T: Real>(
         } else {
             step_hidden_preact.as_mut()
         };
-        recurrent.matmul(hidden_preact.rb_mut(), Accum::Replace, h_prev);
+        if t == 0 {
+            // h_0 = 0, so U h_0 = 0
+            hidden_preact.fill(T::zero());
+        } else {
+            recurrent.matmul(hidden_preact.rb_mut(), Accum::Replace, h_prev, rhs);
+        }
         if let Some(bias) = weights.bias_hh.as_deref() {
             for j in 0..batch {
                 let column = hidden_preact.rb_mut().col_mut(j).try_as_col_major_mut();
