@@ -43,10 +43,10 @@ struct LayerCache<T: Real> {
     /// `H` (`n x B_p (T + 1)`): columns `0..B_p` are the zero initial state, block `t + 1` is
     /// `h_t`.
     hidden: Mat<T>,
-    /// `H_prev^T` (`B_p T x n`): the first `B_p T` columns of `hidden`, transposed, so that
-    /// `dU = dA_hid H_prev^T` multiplies by a column-major matrix (faer's gemm runs that shape
-    /// about 20 % faster than with the transposed view; BENCHMARKS.md). Written a step at a
-    /// time while the step's `h_t` is in cache.
+    /// `h_1 .. h_(T-1)` transposed (`B_p (T - 1) x n`): the columns of `H_prev` that `dU` reads
+    /// (`h_0 = 0` adds nothing), so that `dU = dA_hid H_prev^T` multiplies by a column-major
+    /// matrix (faer's gemm runs that shape about 20 % faster than with the transposed view;
+    /// BENCHMARKS.md). Written a step at a time while the step's `h_t` is in cache.
     hidden_transposed: Mat<T>,
     /// `C`, same layout (LSTM; `0` rows otherwise).
     cell: Mat<T>,
@@ -192,7 +192,7 @@ impl<T: Real> PartCache<T> {
                 0
             };
             ensure_shape(&mut layer.hidden, n, columns + batch);
-            ensure_shape(&mut layer.hidden_transposed, columns, n);
+            ensure_shape(&mut layer.hidden_transposed, columns - batch, n);
             ensure_shape(&mut layer.cell, cell_rows, columns + batch);
             ensure_shape(&mut layer.gates, gate_rows, columns);
             ensure_shape(&mut layer.hidden_preact, kept_preact_rows, columns);
@@ -312,9 +312,8 @@ impl<T: Real> PartCache<T> {
             };
             let layer_grads = &mut grads.layers[l];
             // dU = dA_hid H_prev^T, without the first step's columns: h_0 = 0
-            let later = columns - batch;
-            let h_prev_later = layer.hidden_transposed.as_ref().subrows(batch, later);
-            let d_hidden_later = d_hidden_all.subcols(batch, later);
+            let d_hidden_later = d_hidden_all.subcols(batch, columns - batch);
+            let h_prev_later = layer.hidden_transposed.as_ref();
             let d_weight_hh = layer_grads.weight_hh.as_mut();
             gemm(
                 d_weight_hh,
@@ -396,10 +395,6 @@ fn forward_layer<T: Real>(
         (0..gates.ncols()).for_each(|j| add_bias(gates.col_as_slice_mut(j), Some(bias)));
     }
     layer.hidden.subcols_mut(0, batch).fill(T::zero());
-    layer
-        .hidden_transposed
-        .subrows_mut(0, batch)
-        .fill(T::zero());
     layer.cell.subcols_mut(0, batch).fill(T::zero());
     for t in 0..seq_len {
         let block = t * batch;
@@ -435,7 +430,7 @@ fn forward_layer<T: Real>(
         .run();
         if t + 1 < seq_len {
             let h = next_h.rb().subcols(0, batch);
-            write_transposed(&mut layer.hidden_transposed, block + batch, h);
+            write_transposed(&mut layer.hidden_transposed, block, h);
         }
     }
 }
