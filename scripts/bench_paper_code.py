@@ -15,11 +15,9 @@ whole-process peak RSS, and the ratio.
 usage: python3 scripts/bench_paper_code.py --paper-code DIR [--reps 3]
 needs: pip install torch numpy safetensors tqdm matplotlib; cargo build --release
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile
+import argparse, json, os, statistics, sys, tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TORCH = os.path.join(ROOT, "..", "shared", "bench", "torch_spectrum.py")
-LYAP = os.path.join(ROOT, "target", "release", "lyap")
+from bench_spectrum import LYAP, TORCH, run_measured  # stdout and peak RSS (MB) of a command
 
 # Runs in a child process: loads the saved network and tokens, times one calc_LEs_an call.
 CHILD = r"""
@@ -50,17 +48,6 @@ print(seconds, (exponents.mean(0) * math.log(2))[:3].tolist())  # its log2 units
 """
 
 
-def peak_rss_mb(cmd):
-    """Runs `cmd`; returns its stdout and peak RSS in MB."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        sys.exit(f"failed ({status}): {' '.join(cmd)}\n{err}")
-    return out, usage.ru_maxrss / 1024.0
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--paper-code", required=True, help="folder holding the paper's LE_calculation.py")
@@ -70,12 +57,12 @@ def main():
         sys.exit(f"{a.paper_code}: no LE_calculation.py here")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        peak_rss_mb([sys.executable, TORCH, "--steps", "100", "--save", tmp])
+        run_measured([sys.executable, TORCH, "--steps", "100", "--save", tmp])
         for rep in range(a.reps):
-            out, paper_rss = peak_rss_mb([sys.executable, "-c", CHILD, a.paper_code, tmp])
+            out, paper_rss = run_measured([sys.executable, "-c", CHILD, a.paper_code, tmp])
             paper_seconds = float(out.split()[0])
             result = os.path.join(tmp, "lyap.json")
-            _, lyap_rss = peak_rss_mb([LYAP, "spectrum", "--model", os.path.join(tmp, "lstm.safetensors"),
+            _, lyap_rss = run_measured([LYAP, "spectrum", "--model", os.path.join(tmp, "lstm.safetensors"),
                                        "--tokens", os.path.join(tmp, "tokens.npy"), "--precision", "f32",
                                        "--state", "hidden", "--out", result])
             with open(result) as f:
