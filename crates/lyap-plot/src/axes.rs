@@ -4,6 +4,8 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::output::DrawResult;
+
 /// Ten distinguishable series colours (matplotlib's "tab10").
 pub(crate) const SERIES_COLOURS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
@@ -111,13 +113,32 @@ pub(crate) struct Frame<'s> {
     /// In plot coordinates (log10 units when `log_y`).
     pub y_range: (f64, f64),
     pub log_y: bool,
+    /// The x values are integers (epochs, exponent indices, steps): ticks only at integers.
+    pub integer_x: bool,
+}
+
+/// Most tick labels on an axis (plotters' default).
+const MAX_TICKS: usize = 10;
+
+/// The number of x tick labels to request so that plotters' key points (steps of
+/// 1, 2 or 5 times a power of ten, at most the requested count) fall on integers only:
+/// the number of integers in `[lo, hi]`, at most [`MAX_TICKS`]. With as many points as
+/// integers, any step below 1 would need more points than that (one between each pair of
+/// integers), so the chosen step is a whole number. None (the default) when the range holds
+/// no integer.
+pub(crate) fn integer_tick_count((lo, hi): (f64, f64)) -> Option<usize> {
+    if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+        return None;
+    }
+    let count = hi.floor() - lo.ceil() + 1.0;
+    (count >= 1.0).then(|| (count as usize).min(MAX_TICKS))
 }
 
 /// Builds a Cartesian chart with title, described axes and a light grid on `area`.
 pub(crate) fn build_chart<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     frame: &Frame<'_>,
-) -> Result<Chart<'a, DB>, String> {
+) -> DrawResult<DB, Chart<'a, DB>> {
     let mut chart = ChartBuilder::on(area)
         .caption(frame.title, ("sans-serif", TITLE_FONT_SIZE))
         .margin(16)
@@ -126,8 +147,7 @@ pub(crate) fn build_chart<'a, DB: DrawingBackend>(
         .build_cartesian_2d(
             frame.x_range.0..frame.x_range.1,
             frame.y_range.0..frame.y_range.1,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
     let log_y = frame.log_y;
     let y_formatter = move |v: &f64| {
         if log_y {
@@ -137,9 +157,13 @@ pub(crate) fn build_chart<'a, DB: DrawingBackend>(
         }
     };
     let x_formatter = |v: &f64| format_tick(*v);
-    chart
-        .configure_mesh()
-        .x_desc(frame.x_label)
+    let mut mesh = chart.configure_mesh();
+    if frame.integer_x {
+        if let Some(count) = integer_tick_count(frame.x_range) {
+            mesh.x_labels(count);
+        }
+    }
+    mesh.x_desc(frame.x_label)
         .y_desc(frame.y_label)
         .axis_desc_style(("sans-serif", AXIS_DESC_FONT_SIZE))
         .label_style(("sans-serif", TICK_FONT_SIZE))
@@ -147,15 +171,14 @@ pub(crate) fn build_chart<'a, DB: DrawingBackend>(
         .y_label_formatter(&y_formatter)
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(BLACK.mix(0.08))
-        .draw()
-        .map_err(|e| e.to_string())?;
+        .draw()?;
     Ok(chart)
 }
 
 /// Draws the legend box (upper right) for every series that was given a label.
 pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
-) -> Result<(), String> {
+) -> DrawResult<DB> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -163,8 +186,48 @@ pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a>(
         .border_style(BLACK.mix(0.4))
         .label_font(("sans-serif", LEGEND_FONT_SIZE))
         .draw()
-        .map_err(|e| e.to_string())
 }
+
+/// Legend label of the markers that stand for values off a log axis.
+pub(crate) const BELOW_LOG_AXIS_LABEL: &str = "≤ 0 (below the log axis)";
+
+/// On a log axis, the points whose `y` is finite but not positive (for example a difference
+/// that reaches exactly 0 at the last epoch) cannot be placed; each is drawn as a
+/// downward-pointing triangle in `colour` on the bottom edge `y_floor` of the plot instead of
+/// being dropped. The first triangle drawn on the chart (`*labelled` false) gets the legend
+/// entry [`BELOW_LOG_AXIS_LABEL`] and sets `*labelled`. Returns whether any was drawn.
+pub(crate) fn draw_below_log_axis<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    points: &[(f64, f64)],
+    y_floor: f64,
+    colour: RGBColor,
+    labelled: &mut bool,
+) -> DrawResult<DB, bool> {
+    let xs: Vec<f64> = points
+        .iter()
+        .filter(|(x, y)| x.is_finite() && y.is_finite() && *y <= 0.0)
+        .map(|p| p.0)
+        .collect();
+    if xs.is_empty() {
+        return Ok(false);
+    }
+    let style = ShapeStyle::from(colour).filled();
+    let drawn =
+        chart
+            .draw_series(xs.iter().map(|&x| {
+                EmptyElement::at((x, y_floor)) + Polygon::new(TRIANGLE.to_vec(), style)
+            }))?;
+    if !*labelled {
+        *labelled = true;
+        drawn.label(BELOW_LOG_AXIS_LABEL).legend(move |(x, y)| {
+            EmptyElement::at((x + 10, y + 5)) + Polygon::new(TRIANGLE.to_vec(), style)
+        });
+    }
+    Ok(true)
+}
+
+/// A downward-pointing triangle, in pixels relative to its tip.
+const TRIANGLE: [(i32, i32); 3] = [(-6, -10), (6, -10), (0, 0)];
 
 #[cfg(test)]
 mod tests {
@@ -191,5 +254,14 @@ mod tests {
         assert_eq!(format_tick(1e-5), "1.0e-5");
         assert_eq!(format_tick(-5.6e-17), "0");
         assert_eq!(format_tick(round_significant(3.16227, 3)), "3.16");
+    }
+
+    #[test]
+    fn integer_ticks_count_the_integers_in_range() {
+        assert_eq!(integer_tick_count((-0.15, 3.15)), Some(4));
+        assert_eq!(integer_tick_count((2.5, 3.5)), Some(1));
+        assert_eq!(integer_tick_count((0.2, 0.8)), None);
+        assert_eq!(integer_tick_count((-5.0, 200.0)), Some(MAX_TICKS));
+        assert_eq!(integer_tick_count((0.0, f64::NAN)), None);
     }
 }

@@ -5,9 +5,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::axes::{
-    self, build_chart, format_tick, padded_range, Frame, AXIS_DESC_FONT_SIZE, TICK_FONT_SIZE,
+    self, build_chart, draw_below_log_axis, draw_legend, format_tick, padded_range, Frame,
+    AXIS_DESC_FONT_SIZE, TICK_FONT_SIZE,
 };
-use crate::output::Figure;
+use crate::output::{DrawResult, Figure};
 
 /// Anchor colours of the viridis colour map at `t = 0, 1/8, .., 1`.
 const VIRIDIS: [(u8, u8, u8); 9] = [
@@ -45,7 +46,8 @@ pub struct ColourGroup {
 }
 
 /// Groups of points coloured by value, optionally joined into lines, with a colour bar
-/// labelled `colour_label` spanning the finite values' range.
+/// labelled `colour_label` spanning the finite values' range. On a log y axis, non-positive
+/// values are marked by a triangle on the bottom edge, with a legend entry saying so.
 #[derive(Clone, Debug, Default)]
 pub struct ColourChart {
     pub title: String,
@@ -56,6 +58,8 @@ pub struct ColourChart {
     /// Join each group's points with a line (spectra, curves) instead of markers only.
     pub connect: bool,
     pub log_y: bool,
+    /// The x values are integers (epochs, indices): x ticks only at integers.
+    pub integer_x: bool,
 }
 
 impl ColourChart {
@@ -81,6 +85,11 @@ impl ColourChart {
 
     pub fn with_log_y(mut self, log_y: bool) -> Self {
         self.log_y = log_y;
+        self
+    }
+
+    pub fn with_integer_x(mut self, integer_x: bool) -> Self {
+        self.integer_x = integer_x;
         self
     }
 
@@ -111,7 +120,7 @@ impl Figure for ColourChart {
         &self.title
     }
 
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let (width, _) = area.dim_in_pixel();
         let (main, bar) = area.split_horizontally(width.saturating_sub(COLOUR_BAR_WIDTH));
         let runs: Vec<Vec<Vec<(f64, f64)>>> = self
@@ -127,28 +136,38 @@ impl Figure for ColourChart {
             x_range: padded_range(all().map(|p| p.0)),
             y_range: padded_range(all().map(|p| p.1)),
             log_y: self.log_y,
+            integer_x: self.integer_x,
         };
         let mut chart = build_chart(&main, &frame)?;
         let (lo, hi) = self.value_range();
+        let mut below_labelled = false;
         for (group, group_runs) in self.groups.iter().zip(&runs) {
             let colour = colour_for((group.value - lo) / (hi - lo));
             for run in group_runs {
                 if self.connect {
-                    chart
-                        .draw_series(LineSeries::new(
-                            run.iter().copied(),
-                            ShapeStyle::from(colour.mix(0.85)).stroke_width(2),
-                        ))
-                        .map_err(|e| e.to_string())?;
+                    chart.draw_series(LineSeries::new(
+                        run.iter().copied(),
+                        ShapeStyle::from(colour.mix(0.85)).stroke_width(2),
+                    ))?;
                 }
                 let radius = if self.connect { 2 } else { 5 };
-                chart
-                    .draw_series(
-                        run.iter()
-                            .map(|&p| Circle::new(p, radius, ShapeStyle::from(colour).filled())),
-                    )
-                    .map_err(|e| e.to_string())?;
+                chart.draw_series(
+                    run.iter()
+                        .map(|&p| Circle::new(p, radius, ShapeStyle::from(colour).filled())),
+                )?;
             }
+            if self.log_y {
+                draw_below_log_axis(
+                    &mut chart,
+                    &group.points,
+                    frame.y_range.0,
+                    colour,
+                    &mut below_labelled,
+                )?;
+            }
+        }
+        if below_labelled {
+            draw_legend(&mut chart)?;
         }
         draw_colour_bar(&bar, &self.colour_label, lo, hi)
     }
@@ -160,15 +179,14 @@ fn draw_colour_bar<DB: DrawingBackend>(
     label: &str,
     lo: f64,
     hi: f64,
-) -> Result<(), String> {
+) -> DrawResult<DB> {
     const STRIPES: usize = 100;
     let mut chart = ChartBuilder::on(area)
         .margin_top(60)
         .margin_bottom(88)
         .margin_right(8)
         .set_label_area_size(LabelAreaPosition::Right, 100)
-        .build_cartesian_2d(0.0..1.0, lo..hi)
-        .map_err(|e| e.to_string())?;
+        .build_cartesian_2d(0.0..1.0, lo..hi)?;
     let formatter = |v: &f64| format_tick(*v);
     chart
         .configure_mesh()
@@ -178,16 +196,13 @@ fn draw_colour_bar<DB: DrawingBackend>(
         .axis_desc_style(("sans-serif", AXIS_DESC_FONT_SIZE))
         .label_style(("sans-serif", TICK_FONT_SIZE))
         .y_label_formatter(&formatter)
-        .draw()
-        .map_err(|e| e.to_string())?;
+        .draw()?;
     let step = (hi - lo) / STRIPES as f64;
-    chart
-        .draw_series((0..STRIPES).map(|i| {
-            let y0 = lo + i as f64 * step;
-            let colour = colour_for((i as f64 + 0.5) / STRIPES as f64);
-            Rectangle::new([(0.0, y0), (1.0, y0 + step)], colour.filled())
-        }))
-        .map_err(|e| e.to_string())?;
+    chart.draw_series((0..STRIPES).map(|i| {
+        let y0 = lo + i as f64 * step;
+        let colour = colour_for((i as f64 + 0.5) / STRIPES as f64);
+        Rectangle::new([(0.0, y0), (1.0, y0 + step)], colour.filled())
+    }))?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::axes::{build_chart, draw_legend, padded_range, plot_y, Frame, SERIES_COLOURS};
-use crate::output::Figure;
+use crate::output::{DrawResult, Figure};
 
 /// A point with an interval `[lower, upper]` drawn as a vertical bar.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,6 +34,8 @@ pub struct ErrorBarChart {
     pub series: Vec<ErrorBarSeries>,
     /// A horizontal reference line (for example y = 0).
     pub reference_y: Option<f64>,
+    /// The x values are integers (epochs, indices): x ticks only at integers.
+    pub integer_x: bool,
 }
 
 impl ErrorBarChart {
@@ -59,6 +61,11 @@ impl ErrorBarChart {
         self.reference_y = Some(y);
         self
     }
+
+    pub fn with_integer_x(mut self, integer_x: bool) -> Self {
+        self.integer_x = integer_x;
+        self
+    }
 }
 
 impl Figure for ErrorBarChart {
@@ -66,7 +73,7 @@ impl Figure for ErrorBarChart {
         &self.title
     }
 
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let valid = |p: &&ErrorPoint| p.x.is_finite() && p.y.is_finite();
         let points = || {
             self.series
@@ -83,13 +90,12 @@ impl Figure for ErrorBarChart {
             x_range: padded_range(points().map(|p| p.x)),
             y_range: padded_range(ys),
             log_y: false,
+            integer_x: self.integer_x,
         };
         let mut chart = build_chart(area, &frame)?;
         if let Some(y) = self.reference_y {
             let (x0, x1) = frame.x_range;
-            chart
-                .draw_series(LineSeries::new([(x0, y), (x1, y)], BLACK.mix(0.5)))
-                .map_err(|e| e.to_string())?;
+            chart.draw_series(LineSeries::new([(x0, y), (x1, y)], BLACK.mix(0.5)))?;
         }
         // Half-width of the bar caps: 1% of the x range.
         let cap = 0.01 * (frame.x_range.1 - frame.x_range.0);
@@ -99,12 +105,10 @@ impl Figure for ErrorBarChart {
             let style = ShapeStyle::from(colour).stroke_width(2);
             let good: Vec<&ErrorPoint> = series.points.iter().filter(valid).collect();
             if series.connect {
-                chart
-                    .draw_series(LineSeries::new(
-                        good.iter().map(|p| (p.x, p.y)),
-                        colour.mix(0.6),
-                    ))
-                    .map_err(|e| e.to_string())?;
+                chart.draw_series(LineSeries::new(
+                    good.iter().map(|p| (p.x, p.y)),
+                    colour.mix(0.6),
+                ))?;
             }
             for p in &good {
                 let lower = plot_y(p.lower, false).unwrap_or(p.y);
@@ -114,16 +118,12 @@ impl Figure for ErrorBarChart {
                     vec![(p.x - cap, lower), (p.x + cap, lower)],
                     vec![(p.x - cap, upper), (p.x + cap, upper)],
                 ];
-                chart
-                    .draw_series(bar.into_iter().map(|line| PathElement::new(line, style)))
-                    .map_err(|e| e.to_string())?;
+                chart.draw_series(bar.into_iter().map(|line| PathElement::new(line, style)))?;
             }
-            let drawn = chart
-                .draw_series(
-                    good.iter()
-                        .map(|p| Circle::new((p.x, p.y), 4, style.filled())),
-                )
-                .map_err(|e| e.to_string())?;
+            let drawn = chart.draw_series(
+                good.iter()
+                    .map(|p| Circle::new((p.x, p.y), 4, style.filled())),
+            )?;
             if !series.name.is_empty() {
                 any_label = true;
                 drawn

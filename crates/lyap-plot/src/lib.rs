@@ -1,7 +1,8 @@
 //! A small, generic charting layer over `plotters` used by the `lyap` CLI and reports.
 //!
 //! Three chart kinds, each saved to SVG or PNG chosen by the file extension:
-//! - [`LineChart`]: several named series of `(x, y)` points, optionally with a log-scaled y axis;
+//! - [`LineChart`]: several named series of `(x, y)` points, optionally with a log-scaled y axis
+//!   and per-series colour, opacity and width ([`SeriesStyle`]);
 //! - [`ErrorBarChart`]: named series of points with lower/upper error bounds;
 //! - [`ColourChart`]: groups of points (optionally joined by lines) coloured by a value on a
 //!   continuous colour scale, with a colour bar.
@@ -18,8 +19,10 @@ mod output;
 
 pub use colour::{colour_for, ColourChart, ColourGroup};
 pub use errorbar::{ErrorBarChart, ErrorBarSeries, ErrorPoint};
-pub use line::{LineChart, Series};
-pub use output::{save_figure, write_atomic, Figure, ImageFormat};
+pub use line::{LineChart, Series, SeriesStyle};
+pub use output::{save_figure, write_atomic, DrawResult, Figure, ImageFormat};
+/// Colours for [`SeriesStyle`] (plotters' RGB colour type).
+pub use plotters::style::RGBColor;
 
 /// Errors of the charting layer.
 #[derive(Debug, thiserror::Error)]
@@ -32,8 +35,13 @@ pub enum PlotError {
         #[source]
         source: std::io::Error,
     },
-    #[error("drawing {title:?} failed: {message}")]
-    Draw { title: String, message: String },
+    /// Plotters failed to draw or present a figure (its backend's error is the source).
+    #[error("drawing {title:?} failed: {source}")]
+    Draw {
+        title: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// Default figure size in pixels (width, height).

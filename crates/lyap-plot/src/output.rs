@@ -49,12 +49,16 @@ impl ImageFormat {
     }
 }
 
+/// The result of drawing onto backend `DB`: plotters' error of that backend on failure.
+pub type DrawResult<DB, T = ()> =
+    Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
 /// Something that can draw itself onto any plotters backend.
 pub trait Figure {
     /// Title used in error messages.
     fn title(&self) -> &str;
     /// Draws the whole figure onto `area` (already sized).
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String>;
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 
     /// Saves the figure to `path` (`.svg` or `.png`) at [`crate::DEFAULT_SIZE`].
     fn save(&self, path: &Path) -> Result<(), PlotError>
@@ -65,11 +69,23 @@ pub trait Figure {
     }
 }
 
-fn draw_error(title: &str, message: impl ToString) -> PlotError {
-    PlotError::Draw {
-        title: title.to_string(),
-        message: message.to_string(),
-    }
+/// Fills `area` white, draws `figure` on it and presents it; a failure keeps plotters' error
+/// as the source of [`PlotError::Draw`].
+fn render<F: Figure, DB: DrawingBackend>(
+    figure: &F,
+    area: &DrawingArea<DB, Shift>,
+) -> Result<(), PlotError>
+where
+    DB::ErrorType: 'static,
+{
+    let drawn = area
+        .fill(&WHITE)
+        .and_then(|()| figure.draw(area))
+        .and_then(|()| area.present());
+    drawn.map_err(|source| PlotError::Draw {
+        title: figure.title().to_string(),
+        source: Box::new(source),
+    })
 }
 
 /// Renders `figure` to `path` with `size` pixels, atomically (temporary file + rename).
@@ -78,29 +94,15 @@ pub fn save_figure<F: Figure>(figure: &F, path: &Path, size: (u32, u32)) -> Resu
     match ImageFormat::from_path(path)? {
         ImageFormat::Svg => {
             let mut svg = String::new();
-            {
-                let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                area.fill(&WHITE)
-                    .map_err(|e| draw_error(figure.title(), e))?;
-                figure
-                    .draw(&area)
-                    .map_err(|e| draw_error(figure.title(), e))?;
-                area.present().map_err(|e| draw_error(figure.title(), e))?;
-            }
+            render(
+                figure,
+                &SVGBackend::with_string(&mut svg, size).into_drawing_area(),
+            )?;
             write_atomic(path, svg.as_bytes())
         }
         ImageFormat::Png => {
             let temp = temporary_sibling(path, "png");
-            let rendered = (|| -> Result<(), PlotError> {
-                let area = BitMapBackend::new(&temp, size).into_drawing_area();
-                area.fill(&WHITE)
-                    .map_err(|e| draw_error(figure.title(), e))?;
-                figure
-                    .draw(&area)
-                    .map_err(|e| draw_error(figure.title(), e))?;
-                area.present().map_err(|e| draw_error(figure.title(), e))?;
-                Ok(())
-            })();
+            let rendered = render(figure, &BitMapBackend::new(&temp, size).into_drawing_area());
             match rendered {
                 Ok(()) => std::fs::rename(&temp, path).map_err(|source| {
                     let _ = std::fs::remove_file(&temp);
