@@ -57,6 +57,15 @@ pub(crate) fn segments(points: &[(f64, f64)], log_y: bool) -> Vec<Vec<(f64, f64)
     runs
 }
 
+/// The x of every point with finite coordinates: also those whose `y` a log axis cannot
+/// show (they are marked on its bottom edge by [`draw_below_log_axis`]).
+pub(crate) fn finite_xs(points: &[(f64, f64)]) -> impl Iterator<Item = f64> + '_ {
+    points
+        .iter()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|p| p.0)
+}
+
 /// `[lo, hi]` covering every finite value with 5% padding; a unit interval around a single
 /// value; `[0, 1]` when there is no finite value.
 pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
@@ -195,7 +204,8 @@ pub(crate) const BELOW_LOG_AXIS_LABEL: &str = "≤ 0 (below the log axis)";
 /// that reaches exactly 0 at the last epoch) cannot be placed; each is drawn as a
 /// downward-pointing triangle in `colour` on the bottom edge `y_floor` of the plot instead of
 /// being dropped. The first triangle drawn on the chart (`*labelled` false) gets the legend
-/// entry [`BELOW_LOG_AXIS_LABEL`] and sets `*labelled`. Returns whether any was drawn.
+/// entry [`BELOW_LOG_AXIS_LABEL`] (a grey triangle) and sets `*labelled`. Returns whether
+/// any was drawn.
 pub(crate) fn draw_below_log_axis<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     points: &[(f64, f64)],
@@ -219,8 +229,9 @@ pub(crate) fn draw_below_log_axis<'a, DB: DrawingBackend + 'a>(
             }))?;
     if !*labelled {
         *labelled = true;
+        let grey = ShapeStyle::from(BLACK.mix(0.6)).filled();
         drawn.label(BELOW_LOG_AXIS_LABEL).legend(move |(x, y)| {
-            EmptyElement::at((x + 10, y + 5)) + Polygon::new(TRIANGLE.to_vec(), style)
+            EmptyElement::at((x + 10, y + 5)) + Polygon::new(TRIANGLE.to_vec(), grey)
         });
     }
     Ok(true)

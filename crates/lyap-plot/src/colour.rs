@@ -133,7 +133,7 @@ impl Figure for ColourChart {
             title: &self.title,
             x_label: &self.x_label,
             y_label: &self.y_label,
-            x_range: padded_range(all().map(|p| p.0)),
+            x_range: padded_range(self.groups.iter().flat_map(|s| axes::finite_xs(&s.points))),
             y_range: padded_range(all().map(|p| p.1)),
             log_y: self.log_y,
             integer_x: self.integer_x,
