@@ -16,6 +16,10 @@
 //! `lyap spectrum --trace` (header `sequence,step,exponent_1,..`; the `sequence` column is
 //! optional): the running estimate averaged over sequences is drawn for at most
 //! [`MAX_TRACE_CURVES`] exponents spread over the spectrum (`trace.rs`).
+//!
+//! What the analysis figures show (features, correlations, early readout, convergence) is in
+//! `docs/DESIGN.md` section 5 ("Sweeps and analysis"); the file names and the trace CSV in
+//! section 6.
 
 mod run;
 mod sweep;
