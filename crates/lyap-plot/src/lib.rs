@@ -7,6 +7,11 @@
 //! - [`ColourChart`]: groups of points (optionally joined by lines) coloured by a value on a
 //!   continuous colour scale, with a colour bar.
 //!
+//! Axes: non-finite points break a line rather than fail; on a log y axis a non-positive value
+//! is marked by a triangle on the bottom edge (with a legend entry), not dropped; with
+//! `with_integer_x(true)` (epochs, exponent indices) x ticks fall on integers only. A drawing
+//! failure is [`PlotError::Draw`] with plotters' error as its source.
+//!
 //! Text is drawn with the embedded DejaVu Sans font (registered once with plotters), so PNG
 //! output never depends on fonts installed on the machine. Files are written atomically:
 //! rendered to a temporary file in the destination directory, then renamed over the target.
