@@ -2,7 +2,8 @@
 //! orthonormalisation (Householder QR + forming Q), for `n x n` blocks.
 //! usage: cargo run --release -p lyap-core --example kernel_speed -- 512
 
-use faer::{Accum, Mat, Par};
+use faer::{Accum, Mat};
+use lyap_core::dense::gemm;
 use lyap_core::qr::QrKernel;
 use lyap_core::Real;
 use std::time::Instant;
@@ -39,14 +40,7 @@ fn run<T: Real>(n: usize, k: usize) {
     };
     let mut acc = vec![0.0; k];
     let multiply = |y: &mut Mat<T>, q: &Mat<T>| {
-        faer::linalg::matmul::matmul(
-            y.as_mut(),
-            Accum::Replace,
-            j.as_ref(),
-            q.as_ref(),
-            T::of_f64(1.0),
-            Par::Seq,
-        )
+        gemm(y.as_mut(), Accum::Replace, j.as_ref(), q.as_ref(), T::one())
     };
     let matmul_ms = time(20, || multiply(&mut y, &q));
     let qr_ms = time(20, || {

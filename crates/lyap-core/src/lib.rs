@@ -9,6 +9,7 @@
 //! This crate knows nothing about recurrent networks; [`maps`] holds classic maps with
 //! published exponents used to test it.
 
+pub mod dense;
 pub mod maps;
 pub mod qr;
 mod real;

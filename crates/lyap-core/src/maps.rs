@@ -130,14 +130,7 @@ impl<T: Real> TangentSystem<T> for LinearMap<T> {
             Tangent::Jacobian => self.a.as_ref(),
             Tangent::Transposed => self.a.transpose(),
         };
-        faer::linalg::matmul::matmul(
-            out,
-            faer::Accum::Replace,
-            a,
-            tangent,
-            T::of_f64(1.0),
-            faer::Par::Seq,
-        );
+        crate::dense::gemm(out, faer::Accum::Replace, a, tangent, T::of_f64(1.0));
     }
 
     fn dense_jacobian_into(

@@ -1,17 +1,16 @@
-//! The orthonormalisation kernel of the QR method: `Y = Q R`, keep `Q`, return `log|diag R|`.
+//! The orthonormalisation kernel of the QR method: `Y = Q R`, keep `Q`, return `log|diag R|`
+//! (DESIGN.md section 2).
 //!
 //! A blocked, right-looking Householder QR (LAPACK's `geqrf` / `orgqr` scheme) built on faer's
 //! Householder primitives, run on one thread (`Par::Seq`): the engine parallelises across
 //! trajectories, never inside one small factorisation, and every buffer is allocated once.
 //!
-//! Where the time goes, and what is done about it (512 x 512, f32, one core; BENCHMARKS.md):
-//! - Blocks of reflectors are applied (to the trailing columns, and to the next step's `J` from
-//!   the right) as two plain matrix products with an explicit `V` and `V T^-T`, which faer's
-//!   gemm runs near its peak; faer's block routines split off the triangle of `V` and ran the
-//!   right application at about 100 GFLOP/s (f32) and 47 GFLOP/s (f64).
-//! - The unblocked leaves run compiled for AVX-512 with their own Householder vector, whose
-//!   norm is one `f64`-accumulated pass: faer's overflow-safe pairwise norm took 30 % of the
-//!   whole factorisation.
+//! - A block of `b` reflectors, `H_j ... H_(j+b-1) = I - V T^-1 V^T`, is applied (to the
+//!   trailing columns, and to the next step's `J` from the right) as two plain matrix products
+//!   with an explicit `V` (unit lower trapezoid) and `V T^-T`, formed once per block.
+//! - The unblocked leaves run compiled for the widest SIMD ([`with_wide_simd`]) with their own
+//!   Householder vector, whose norm is one `f64`-accumulated pass over the sum of squares
+//!   (faer's scaled pairwise norm only where that sum could have overflowed or underflowed).
 //!
 //! Why not `faer::linalg::qr::no_pivoting::factor::qr_in_place`: it is rank-revealing. A column
 //! whose new direction is below `16 m eps` of its norm is skipped, which shifts the diagonal of
@@ -19,26 +18,18 @@
 //! the normal case for strongly contracting directions (in `f32` a ratio of `1e-3` suffices), and
 //! their tiny `R_ii` is exactly the quantity measured. This kernel never skips a column: a
 //! collapsed direction gives `R_ii = 0`, i.e. `ln|R_ii| = -inf`, and an identity reflector.
+//!
+//! Measurements: BENCHMARKS.md.
 
+use crate::dense::{column, column_mut, gemm};
 use crate::simd::with_wide_simd;
 use crate::vector::{axpy, dot};
 use crate::Real;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::householder;
-use faer::linalg::{matmul, triangular_solve};
+use faer::linalg::triangular_solve;
 use faer::prelude::{Reborrow, ReborrowMut};
-use faer::{Accum, ColMut, ColRef, Conj, Mat, MatMut, MatRef, Par};
-
-/// `dst (+)= alpha lhs rhs` on this thread.
-fn gemm<T: Real>(
-    dst: MatMut<'_, T>,
-    accum: Accum,
-    lhs: MatRef<'_, T>,
-    rhs: MatRef<'_, T>,
-    alpha: T,
-) {
-    matmul::matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
-}
+use faer::{Accum, Conj, Mat, MatMut, MatRef, Par};
 
 /// Width of the unblocked leaves of the recursive panel factorisation.
 const LEAF_WIDTH: usize = 8;
@@ -50,29 +41,13 @@ fn blocks(cols: usize, blocksize: usize) -> impl DoubleEndedIterator<Item = (usi
         .map(move |start| (start, blocksize.min(cols - start)))
 }
 
-/// The contiguous slice of a column of one of the kernel's own (column-major) buffers.
-fn column_slice<'a, T: Real>(column: ColRef<'a, T>) -> &'a [T] {
-    column
-        .try_as_col_major()
-        .expect("column-major buffer")
-        .as_slice()
-}
-
-/// The contiguous slice of a column of one of the kernel's own (column-major) buffers.
-fn column_slice_mut<'a, T: Real>(column: ColMut<'a, T>) -> &'a mut [T] {
-    column
-        .try_as_col_major_mut()
-        .expect("column-major buffer")
-        .as_slice_mut()
-}
-
 /// `||x||_2` from the plain sum of squares, accumulated in `f64` (exact squares of `f32`
 /// values, and one vectorised pass instead of faer's pairwise scaled one). The sum is used when
 /// no square can have overflowed (it is finite) or underflowed enough to matter (it is at least
 /// `min_positive / eps^2` of `f64`, so squares lost below `min_positive` change it by at most
 /// `len eps^2` relatively), which for `f32` inputs is always; faer's scaled norm otherwise.
-/// The `f64` accumulation matters: summing the squares in `f32` moved the `f32` spectrum of
-/// the fixture LSTM away from the `f64` one by twice as much.
+/// The `f64` accumulation matters for accuracy: summing the squares in `f32` moved the `f32`
+/// spectrum of the fixture LSTM twice as far from the `f64` one.
 #[inline(always)]
 fn norm_l2<T: Real>(x: &[T]) -> T {
     let mut partial = [0.0f64; 8];
@@ -128,8 +103,8 @@ fn make_householder<T: Real>(head: &mut T, tail: &mut [T]) -> T {
     T::of_f64(0.5) * (T::one() + scaled_tail_norm * scaled_tail_norm)
 }
 
-/// Default Householder block size: large enough for matrix-product speed in the trailing update,
-/// small enough that the unblocked panel stays cheap (measured on 512 x 512, see BENCHMARKS.md).
+/// Default Householder block size: the width of the blocks applied as matrix products (its
+/// choice: BENCHMARKS.md).
 pub const DEFAULT_BLOCKSIZE: usize = 32;
 
 /// Reusable buffers for the thin QR factorisation of a `rows x cols` matrix (`rows >= cols`).
@@ -284,16 +259,11 @@ impl<T: Real> QrKernel<T> {
             .as_mut()
             .submatrix_mut(0, 0, height, width);
         for c in 0..width {
-            let source = column_slice(basis.col(start + c).subrows(start, height));
-            let column = reflectors
-                .rb_mut()
-                .col_mut(c)
-                .try_as_col_major_mut()
-                .expect("column-major buffer")
-                .as_slice_mut();
-            column[..c].fill(T::zero());
-            column[c] = T::one();
-            column[c + 1..].copy_from_slice(&source[c + 1..]);
+            let source = column(basis.subrows(start, height), start + c);
+            let target = column_mut(reflectors.rb_mut(), c);
+            target[..c].fill(T::zero());
+            target[c] = T::one();
+            target[c + 1..].copy_from_slice(&source[c + 1..]);
         }
         let mut scaled = self
             .scaled_basis
@@ -390,13 +360,13 @@ impl<T: Real> QrKernel<T> {
                 for offset in 0..width {
                     let c = start + offset;
                     let (mut done, mut rest) = leaf.rb_mut().split_at_col_mut(offset + 1);
-                    let column = column_slice_mut(done.rb_mut().col_mut(offset));
+                    let column = column_mut(done.rb_mut(), offset);
                     let (head, v) = column[c..].split_at_mut(1);
                     let tau = make_householder(&mut head[0], v);
                     factor_block[(offset, offset)] = tau;
                     let tau_inv = tau.recip();
                     for x in 0..rest.ncols() {
-                        let column = &mut column_slice_mut(rest.rb_mut().col_mut(x))[c..];
+                        let column = &mut column_mut(rest.rb_mut(), x)[c..];
                         let (head, tail) = column.split_at_mut(1);
                         let k = -((head[0] + dot(v, tail)) * tau_inv);
                         head[0] += k;

@@ -1,9 +1,12 @@
 //! Architecture names and the LSTM state choice (DESIGN.md section 3).
+//!
+//! [`Arch`] is also what the cells' code dispatches on: its pointwise `step` and `backward`
+//! are defined beside the cells, in [`crate::cells`].
 
 use std::fmt;
 use std::str::FromStr;
 
-/// The recurrent cell type of a stack.
+/// The recurrent cell type of a stack: a vanilla RNN with `tanh` or ReLU, an LSTM or a GRU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Arch {
     RnnTanh,
@@ -22,6 +25,17 @@ impl Arch {
             Arch::Lstm => 4,
             Arch::Gru => 3,
         }
+    }
+
+    /// Whether the cell carries a memory `c` besides `h` (LSTM).
+    pub fn has_cell_state(self) -> bool {
+        self == Arch::Lstm
+    }
+
+    /// Whether the hidden pre-activation gradient differs from the input one (GRU: the `n`
+    /// gate's `U_n h + b_hn` is multiplied by `r`), and `h` reaches `h'` directly (`z h`).
+    pub fn separate_hidden_path(self) -> bool {
+        self == Arch::Gru
     }
 
     /// The command-line / metadata name (`rnn-tanh`, `rnn-relu`, `lstm`, `gru`).

@@ -5,6 +5,7 @@
 //! its gradient sit side by side in one file under [`cells`]. [`stack`] composes layers into a
 //! [`lyap_core::TangentSystem`] applied layer by layer, never as a dense joint matrix.
 
+pub mod activation;
 pub mod arch;
 pub mod cells;
 pub mod math;
@@ -14,9 +15,9 @@ pub mod stack;
 pub mod train;
 pub mod weights;
 
+pub use activation::Activation;
 pub use arch::{Arch, LstmState, UnknownArch};
-pub use cells::{Cell, LayerJacobian};
-pub use math::Activation;
+pub use cells::LayerJacobian;
 pub use stack::{RecurrentStack, StackWorkspace};
 pub use train::{
     backward_batch, backward_columns, forward_batch, forward_batch_tokens, forward_inputs,

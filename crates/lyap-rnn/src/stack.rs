@@ -14,7 +14,7 @@
 //! ```
 
 use crate::arch::LstmState;
-use crate::cells::{Cell, LayerJacobian, LayerStep};
+use crate::cells::{LayerJacobian, LayerStep};
 use crate::weights::{ShapeError, StackWeights};
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef};
@@ -25,18 +25,15 @@ use lyap_core::{Real, Tangent, TangentSystem};
 pub struct RecurrentStack<T: Real> {
     weights: StackWeights<T>,
     lstm_state: LstmState,
-    cell: Cell,
 }
 
 impl<T: Real> RecurrentStack<T> {
     /// Validates the shapes of `weights`. `lstm_state` is ignored by non-LSTM cells.
     pub fn new(weights: StackWeights<T>, lstm_state: LstmState) -> Result<Self, ShapeError> {
         weights.validate()?;
-        let cell = Cell::of(weights.arch);
         Ok(Self {
             weights,
             lstm_state,
-            cell,
         })
     }
 
@@ -50,7 +47,7 @@ impl<T: Real> RecurrentStack<T> {
 
     /// The state dimension of one layer: `2 n` for a full-state LSTM, `n` otherwise.
     pub fn layer_state_dim(&self) -> usize {
-        if self.cell.has_cell_state() && self.lstm_state == LstmState::Full {
+        if self.weights.arch.has_cell_state() && self.lstm_state == LstmState::Full {
             2 * self.weights.hidden_size
         } else {
             self.weights.hidden_size
@@ -86,9 +83,8 @@ impl<T: Real> TangentSystem<T> for RecurrentStack<T> {
 
     fn workspace(&self, max_vectors: usize) -> StackWorkspace<T> {
         let (n, d) = (self.weights.hidden_size, self.layer_state_dim());
-        let gates = self.weights.arch.gates();
         let layers = (0..self.weights.num_layers())
-            .map(|_| LayerStep::new(self.cell, n, gates))
+            .map(|_| LayerStep::new(self.weights.arch, n))
             .collect();
         let jacobians = (0..self.weights.num_layers())
             .map(|l| {
@@ -117,7 +113,7 @@ impl<T: Real> TangentSystem<T> for RecurrentStack<T> {
             let (below, rest) = workspace.layers.split_at_mut(l);
             let x = below.last().map_or(input, |layer| &layer.h);
             let layer = &mut rest[0];
-            layer.advance(self.cell, &self.weights.layers[l], x);
+            layer.advance(self.weights.arch, &self.weights.layers[l], x);
             let state = &mut workspace.state[l * d..(l + 1) * d];
             let n = layer.h.len();
             state[..n].copy_from_slice(&layer.h);
@@ -176,7 +172,7 @@ impl<T: Real> RecurrentStack<T> {
             .enumerate()
         {
             let weights = &self.weights.layers[l];
-            layer.form_jacobian(self.cell, weights, self.lstm_state, l > 0, jacobian);
+            layer.form_jacobian(self.weights.arch, weights, self.lstm_state, l > 0, jacobian);
         }
         workspace.jacobians_formed = true;
     }

@@ -6,12 +6,12 @@ mod common;
 
 use common::*;
 use faer::Mat;
-use lyap_rnn::cells::{Cell, LayerJacobian, LayerStep};
+use lyap_rnn::cells::{LayerJacobian, LayerStep};
 use lyap_rnn::{Arch, LayerWeights, LstmState};
 
 /// One layer driven to a generic state, and the input of the step under test.
 struct Case {
-    cell: Cell,
+    arch: Arch,
     state: LstmState,
     weights: LayerWeights<f64>,
     base: LayerStep<f64>,
@@ -20,7 +20,7 @@ struct Case {
 
 impl Case {
     fn state_dim(&self) -> usize {
-        if self.cell.has_cell_state() && self.state == LstmState::Full {
+        if self.arch.has_cell_state() && self.state == LstmState::Full {
             2 * HIDDEN_SIZE
         } else {
             HIDDEN_SIZE
@@ -29,7 +29,7 @@ impl Case {
 
     /// The layer's state `[h; c]` (or `h`) after one step from `layer` on `x`.
     fn step_from(&self, mut layer: LayerStep<f64>, x: &[f64]) -> Vec<f64> {
-        layer.advance(self.cell, &self.weights, x);
+        layer.advance(self.arch, &self.weights, x);
         let mut out = layer.h.clone();
         if self.state_dim() > HIDDEN_SIZE {
             out.extend_from_slice(&layer.c);
@@ -49,9 +49,9 @@ impl Case {
 
     fn analytic(&self) -> LayerJacobian<f64> {
         let mut layer = self.base.clone();
-        layer.advance(self.cell, &self.weights, &self.x);
+        layer.advance(self.arch, &self.weights, &self.x);
         let mut jacobian = LayerJacobian::new(HIDDEN_SIZE, self.state_dim(), self.x.len());
-        layer.form_jacobian(self.cell, &self.weights, self.state, true, &mut jacobian);
+        layer.form_jacobian(self.arch, &self.weights, self.state, true, &mut jacobian);
         jacobian
     }
 }
@@ -63,15 +63,14 @@ fn cases() -> Vec<(String, Case)> {
             for bias in [false, true] {
                 let weights = random_weights(arch, layers, bias, 100 + layers as u64);
                 for (l, layer_weights) in weights.layers.iter().enumerate() {
-                    let cell = Cell::of(arch);
                     let m = weights.layer_input_size(l);
-                    let mut base = LayerStep::new(cell, HIDDEN_SIZE, arch.gates());
+                    let mut base = LayerStep::new(arch, HIDDEN_SIZE);
                     let inputs = random_values(5 * m, 30 + l as u64);
                     for x in inputs.chunks_exact(m) {
-                        base.advance(cell, layer_weights, x);
+                        base.advance(arch, layer_weights, x);
                     }
                     let case = Case {
-                        cell,
+                        arch,
                         state,
                         weights: layer_weights.clone(),
                         base,
@@ -130,17 +129,17 @@ fn input_jacobian_matches_finite_differences() {
 #[test]
 fn hidden_lstm_state_block_is_the_top_left_of_the_full_one() {
     let weights = random_weights(Arch::Lstm, 1, true, 3);
-    let cell = Cell::Lstm;
-    let mut layer = LayerStep::new(cell, HIDDEN_SIZE, 4);
+    let arch = Arch::Lstm;
+    let mut layer = LayerStep::new(arch, HIDDEN_SIZE);
     for x in random_values(4 * INPUT_SIZE, 4).chunks_exact(INPUT_SIZE) {
-        layer.advance(cell, &weights.layers[0], x);
+        layer.advance(arch, &weights.layers[0], x);
     }
     let n = HIDDEN_SIZE;
     let mut full = LayerJacobian::new(n, 2 * n, INPUT_SIZE);
     let mut hidden = LayerJacobian::new(n, n, INPUT_SIZE);
-    layer.form_jacobian(cell, &weights.layers[0], LstmState::Full, true, &mut full);
+    layer.form_jacobian(arch, &weights.layers[0], LstmState::Full, true, &mut full);
     layer.form_jacobian(
-        cell,
+        arch,
         &weights.layers[0],
         LstmState::Hidden,
         true,

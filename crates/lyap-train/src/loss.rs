@@ -11,9 +11,10 @@
 use crate::data::Targets;
 use faer::reborrow::ReborrowMut;
 use faer::MatMut;
+use lyap_core::dense::column_mut;
 use lyap_core::simd::with_wide_simd;
 use lyap_core::Real;
-use lyap_rnn::math::exp;
+use lyap_rnn::activation::exp;
 use rayon::prelude::*;
 
 /// Which loss a task trains with.
@@ -57,7 +58,7 @@ pub fn loss_and_gradient<T: Real>(
                             (0..block.ncols())
                                 .map(|j| {
                                     let class = classes[start + j] as usize;
-                                    let logits = row(block.rb_mut(), j);
+                                    let logits = column_mut(block.rb_mut(), j);
                                     cross_entropy_row(logits, class, scale, gradient)
                                 })
                                 .sum::<f64>()
@@ -74,7 +75,7 @@ pub fn loss_and_gradient<T: Real>(
                     let mut sum = 0.0;
                     for j in 0..block.ncols() {
                         let target = &values[(start + j) * width..(start + j + 1) * width];
-                        for (y, &t) in row(block.rb_mut(), j).iter_mut().zip(target) {
+                        for (y, &t) in column_mut(block.rb_mut(), j).iter_mut().zip(target) {
                             let diff = *y - t;
                             sum += diff.as_f64() * diff.as_f64();
                             if gradient {
@@ -92,13 +93,6 @@ pub fn loss_and_gradient<T: Real>(
         Targets::Classes(_) => total / rows as f64,
         Targets::Values(_) => total / (rows * width) as f64,
     }
-}
-
-/// Column `j` of `block` (one row of outputs) as a slice.
-#[inline(always)]
-fn row<T: Real>(block: MatMut<'_, T>, j: usize) -> &mut [T] {
-    let column = block.col_mut(j).try_as_col_major_mut();
-    column.expect("unit row stride").as_slice_mut()
 }
 
 /// `-log softmax(z)_class` of one row; with `gradient`, `z <- (softmax(z) - e_class) * scale`.

@@ -21,11 +21,10 @@
 
 use crate::data::{Batch, BatchInputs};
 use crate::loss::loss_and_gradient;
-use faer::linalg::matmul::matmul;
 use faer::reborrow::{Reborrow, ReborrowMut};
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef};
+use lyap_core::dense::{column, column_mut, ensure_shape, gemm};
 use lyap_core::Real;
-use lyap_rnn::math::ensure_shape;
 use lyap_rnn::train::{backward_columns, forward_inputs, ForwardCache, Inputs};
 use lyap_rnn::{Arch, StackWeights};
 use rand::{Rng, RngCore, SeedableRng};
@@ -292,14 +291,7 @@ impl<T: Real> Model<T> {
                 multiply_columns(top.rb_mut(), &mask[first * n..]);
             }
             let weight = fc_weight.as_ref();
-            matmul(
-                logits.rb_mut(),
-                Accum::Replace,
-                weight,
-                top.rb(),
-                T::one(),
-                Par::Seq,
-            );
+            gemm(logits.rb_mut(), Accum::Replace, weight, top.rb(), T::one());
             for j in 0..logits.ncols() {
                 let column = column_mut(logits.rb_mut(), j);
                 column
@@ -353,22 +345,9 @@ impl<T: Real> Model<T> {
                                 mut d_top: MatMut<'_, T>,
                                 first: usize| {
             let weight_t = fc_weight.transpose();
-            matmul(
-                d_weight,
-                Accum::Replace,
-                d_logits,
-                top.transpose(),
-                T::one(),
-                Par::Seq,
-            );
-            matmul(
-                d_top.rb_mut(),
-                Accum::Replace,
-                weight_t,
-                d_logits,
-                T::one(),
-                Par::Seq,
-            );
+            let top_t = top.transpose();
+            gemm(d_weight, Accum::Replace, d_logits, top_t, T::one());
+            gemm(d_top.rb_mut(), Accum::Replace, weight_t, d_logits, T::one());
             if let Some(mask) = &masks.output {
                 multiply_columns(d_top, &mask[first * n..]);
             }
@@ -389,7 +368,7 @@ impl<T: Real> Model<T> {
         }
         grads.fc_bias.fill(T::zero());
         for j in 0..rows {
-            let d_logits = column_ref(ws.logits.as_ref(), j);
+            let d_logits = column(ws.logits.as_ref(), j);
             grads
                 .fc_bias
                 .iter_mut()
@@ -416,16 +395,6 @@ fn multiply_columns<T: Real>(mut mat: MatMut<'_, T>, mask: &[T]) {
             .zip(mask_column)
             .for_each(|(v, &m)| *v *= m);
     }
-}
-
-fn column_mut<T: Real>(mat: MatMut<'_, T>, j: usize) -> &mut [T] {
-    let column = mat.col_mut(j).try_as_col_major_mut();
-    column.expect("unit row stride").as_slice_mut()
-}
-
-fn column_ref<T: Real>(mat: MatRef<'_, T>, j: usize) -> &[T] {
-    let column = mat.col(j).try_as_col_major();
-    column.expect("unit row stride").as_slice()
 }
 
 #[cfg(test)]

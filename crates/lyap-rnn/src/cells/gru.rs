@@ -19,10 +19,8 @@
 //! ```
 
 use super::{fill_columns, GradSlices, LayerJacobian, LayerStep, StepSlices};
-use crate::math::{
-    add_to_diagonal, combine_three, first_three_gates, gate, one, sigmoid, sigmoid_slope, tanh,
-    tanh_slope,
-};
+use crate::activation::{one, sigmoid, sigmoid_slope, tanh, tanh_slope};
+use crate::math::{add_to_diagonal, combine_three, first_three_gates, gate};
 use crate::weights::LayerWeights;
 use lyap_core::Real;
 

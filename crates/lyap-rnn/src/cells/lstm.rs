@@ -20,10 +20,9 @@
 //! ```
 
 use super::{fill_columns, GradSlices, LayerJacobian, LayerStep, StepSlices};
+use crate::activation::{sigmoid, sigmoid_slope, tanh, tanh_slope};
 use crate::arch::LstmState;
-use crate::math::{
-    combine_three, combine_two, first_three_gates, gate, sigmoid, sigmoid_slope, tanh, tanh_slope,
-};
+use crate::math::{combine_three, combine_two, first_three_gates, gate};
 use crate::weights::LayerWeights;
 use lyap_core::Real;
 

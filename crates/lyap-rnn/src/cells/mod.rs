@@ -13,49 +13,25 @@ pub mod gru;
 pub mod lstm;
 pub mod rnn;
 
+use crate::activation::Activation;
 use crate::arch::{Arch, LstmState};
-use crate::math::{add_row_scaled, gemm, set_two_row_scaled, Activation};
+use crate::math::{add_row_scaled, set_two_row_scaled};
 use crate::weights::LayerWeights;
 use faer::reborrow::ReborrowMut;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef};
+use lyap_core::dense::gemm;
 use lyap_core::Real;
 
-/// The cell of a layer, with what its pointwise code needs to know.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cell {
-    Rnn(Activation),
-    Lstm,
-    Gru,
-}
-
-impl Cell {
-    pub fn of(arch: Arch) -> Self {
-        match arch {
-            Arch::RnnTanh => Cell::Rnn(Activation::Tanh),
-            Arch::RnnRelu => Cell::Rnn(Activation::Relu),
-            Arch::Lstm => Cell::Lstm,
-            Arch::Gru => Cell::Gru,
-        }
-    }
-
-    /// Whether the cell carries a memory `c` besides `h` (LSTM).
-    pub fn has_cell_state(self) -> bool {
-        self == Cell::Lstm
-    }
-
-    /// Whether the hidden pre-activation gradient differs from the input one (GRU: the `n`
-    /// gate's `U_n h + b_hn` is multiplied by `r`), and `h` reaches `h'` directly (`z h`).
-    pub fn separate_hidden_path(self) -> bool {
-        self == Cell::Gru
-    }
-
+/// The dispatch from a layer's architecture to its cell's pointwise code.
+impl Arch {
     /// One forward step for one sample; see each cell's `step`.
     #[inline(always)]
     pub fn step<T: Real>(self, io: StepSlices<'_, T>) {
         match self {
-            Cell::Rnn(activation) => rnn::step(activation, io),
-            Cell::Lstm => lstm::step(io),
-            Cell::Gru => gru::step(io),
+            Arch::RnnTanh => rnn::step(Activation::Tanh, io),
+            Arch::RnnRelu => rnn::step(Activation::Relu, io),
+            Arch::Lstm => lstm::step(io),
+            Arch::Gru => gru::step(io),
         }
     }
 
@@ -63,9 +39,10 @@ impl Cell {
     #[inline(always)]
     pub fn backward<T: Real>(self, io: GradSlices<'_, T>) {
         match self {
-            Cell::Rnn(activation) => rnn::backward(activation, io),
-            Cell::Lstm => lstm::backward(io),
-            Cell::Gru => gru::backward(io),
+            Arch::RnnTanh => rnn::backward(Activation::Tanh, io),
+            Arch::RnnRelu => rnn::backward(Activation::Relu, io),
+            Arch::Lstm => lstm::backward(io),
+            Arch::Gru => gru::backward(io),
         }
     }
 }
@@ -155,7 +132,7 @@ impl<T: Real> LayerJacobian<T> {
             Accum::Replace,
             self.state_block.as_ref(),
             tangent.subrows(0, n),
-            Par::Seq,
+            T::one(),
         );
         if self.has_cell_columns() {
             let tangent_c = tangent.subrows(n, n);
@@ -173,7 +150,7 @@ impl<T: Real> LayerJacobian<T> {
             Accum::Replace,
             self.state_block.transpose(),
             tangent,
-            Par::Seq,
+            T::one(),
         );
         if self.has_cell_columns() {
             set_two_row_scaled(
@@ -186,12 +163,12 @@ impl<T: Real> LayerJacobian<T> {
 
     /// `out += K Y` (`Y`: the `h` rows of the layer below's new tangent vectors).
     pub fn add_input(&self, below: MatRef<'_, T>, out: MatMut<'_, T>) {
-        gemm(out, Accum::Add, self.input_block.as_ref(), below, Par::Seq);
+        gemm(out, Accum::Add, self.input_block.as_ref(), below, T::one());
     }
 
     /// `out = K^T W` (`Accum::Replace`) or `out += K^T W` (`Accum::Add`).
     pub fn apply_input_transposed(&self, tangent: MatRef<'_, T>, out: MatMut<'_, T>, accum: Accum) {
-        gemm(out, accum, self.input_block.transpose(), tangent, Par::Seq);
+        gemm(out, accum, self.input_block.transpose(), tangent, T::one());
     }
 }
 
@@ -211,9 +188,10 @@ pub struct LayerStep<T: Real> {
 }
 
 impl<T: Real> LayerStep<T> {
-    /// Zero state for a layer of `cell` with hidden size `n` and `gates` gate blocks.
-    pub fn new(cell: Cell, n: usize, gates: usize) -> Self {
-        let cell_len = if cell.has_cell_state() { n } else { 0 };
+    /// Zero state for a layer of `arch` with hidden size `n`.
+    pub fn new(arch: Arch, n: usize) -> Self {
+        let gates = arch.gates();
+        let cell_len = if arch.has_cell_state() { n } else { 0 };
         Self {
             gates: Mat::zeros(gates * n, 1),
             hidden_preact: Mat::zeros(gates * n, 1),
@@ -227,14 +205,14 @@ impl<T: Real> LayerStep<T> {
 
     /// Advances the layer by one step on input `x`: `gates = W x + b_ih`,
     /// `hidden_preact = U h + b_hh`, then the cell's pointwise step.
-    pub fn advance(&mut self, cell: Cell, weights: &LayerWeights<T>, x: &[T]) {
+    pub fn advance(&mut self, arch: Arch, weights: &LayerWeights<T>, x: &[T]) {
         let x = MatRef::from_column_major_slice(x, x.len(), 1);
         gemm(
             self.gates.as_mut(),
             Accum::Replace,
             weights.weight_ih.as_ref(),
             x,
-            Par::Seq,
+            T::one(),
         );
         std::mem::swap(&mut self.h, &mut self.h_prev);
         std::mem::swap(&mut self.c, &mut self.c_prev);
@@ -244,14 +222,14 @@ impl<T: Real> LayerStep<T> {
             Accum::Replace,
             weights.weight_hh.as_ref(),
             h_prev,
-            Par::Seq,
+            T::one(),
         );
         add_bias(self.gates.col_as_slice_mut(0), weights.bias_ih.as_deref());
         add_bias(
             self.hidden_preact.col_as_slice_mut(0),
             weights.bias_hh.as_deref(),
         );
-        cell.step(StepSlices {
+        arch.step(StepSlices {
             gates: self.gates.col_as_slice_mut(0),
             hidden_preact: self.hidden_preact.col_as_slice(0),
             h_prev: &self.h_prev,
@@ -265,18 +243,21 @@ impl<T: Real> LayerStep<T> {
     /// `with_input`: the first layer's inputs carry no tangent).
     pub fn form_jacobian(
         &mut self,
-        cell: Cell,
+        arch: Arch,
         weights: &LayerWeights<T>,
         lstm_state: LstmState,
         with_input: bool,
         jacobian: &mut LayerJacobian<T>,
     ) {
-        match cell {
-            Cell::Rnn(activation) => {
-                rnn::form_jacobian(activation, self, weights, with_input, jacobian)
+        match arch {
+            Arch::RnnTanh => {
+                rnn::form_jacobian(Activation::Tanh, self, weights, with_input, jacobian)
             }
-            Cell::Lstm => lstm::form_jacobian(self, weights, lstm_state, with_input, jacobian),
-            Cell::Gru => gru::form_jacobian(self, weights, with_input, jacobian),
+            Arch::RnnRelu => {
+                rnn::form_jacobian(Activation::Relu, self, weights, with_input, jacobian)
+            }
+            Arch::Lstm => lstm::form_jacobian(self, weights, lstm_state, with_input, jacobian),
+            Arch::Gru => gru::form_jacobian(self, weights, with_input, jacobian),
         }
     }
 }

@@ -8,7 +8,8 @@
 //! `phi'(a)` is computed from the output `h'` (`1 - h'^2`, or `[h' > 0]`).
 
 use super::{fill_columns, GradSlices, LayerJacobian, LayerStep, StepSlices};
-use crate::math::{gate, Activation};
+use crate::activation::Activation;
+use crate::math::gate;
 use crate::weights::LayerWeights;
 use lyap_core::Real;
 

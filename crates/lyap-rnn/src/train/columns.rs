@@ -1,30 +1,17 @@
 //! The cells' pointwise code over the columns of one time step: the views of all buffers a
-//! step touches, walked column by column.
+//! step touches (all with unit row stride), walked column by column.
 
-use crate::cells::{Cell, GradSlices, StepSlices};
+use crate::arch::Arch;
+use crate::cells::{GradSlices, StepSlices};
 use faer::reborrow::ReborrowMut;
 use faer::{MatMut, MatRef};
+use lyap_core::dense::{column, column_mut};
 use lyap_core::simd::with_wide_simd;
 use lyap_core::Real;
 
-/// Column `j` as a slice (all buffers here have unit row stride).
-pub(super) fn column<T: Real>(mat: MatRef<'_, T>, j: usize) -> &[T] {
-    mat.col(j)
-        .try_as_col_major()
-        .expect("unit row stride")
-        .as_slice()
-}
-
-pub(super) fn column_mut<T: Real>(mat: MatMut<'_, T>, j: usize) -> &mut [T] {
-    mat.col_mut(j)
-        .try_as_col_major_mut()
-        .expect("unit row stride")
-        .as_slice_mut()
-}
-
 /// One forward time step's column views (see [`StepSlices`]).
 pub(super) struct ForwardViews<'a, T: Real> {
-    pub(super) cell: Cell,
+    pub(super) arch: Arch,
     pub(super) gates: MatMut<'a, T>,
     pub(super) hidden_preact: MatRef<'a, T>,
     pub(super) h_prev: MatRef<'a, T>,
@@ -45,7 +32,7 @@ impl<T: Real> ForwardViews<'_, T> {
     #[inline(always)]
     fn run_columns(&mut self) {
         for b in 0..self.gates.ncols() {
-            self.cell.step(StepSlices {
+            self.arch.step(StepSlices {
                 gates: column_mut(self.gates.rb_mut(), b),
                 hidden_preact: column(self.hidden_preact, b),
                 h_prev: column(self.h_prev, b),
@@ -59,7 +46,7 @@ impl<T: Real> ForwardViews<'_, T> {
 
 /// One backward time step's column views (see [`GradSlices`]).
 pub(super) struct GradViews<'a, T: Real> {
-    pub(super) cell: Cell,
+    pub(super) arch: Arch,
     pub(super) gates: MatRef<'a, T>,
     pub(super) hidden_preact: MatRef<'a, T>,
     pub(super) h_prev: MatRef<'a, T>,
@@ -85,7 +72,7 @@ impl<T: Real> GradViews<'_, T> {
     #[inline(always)]
     fn run_columns(&mut self) {
         for b in 0..self.gates.ncols() {
-            self.cell.backward(GradSlices {
+            self.arch.backward(GradSlices {
                 gates: column(self.gates, b),
                 hidden_preact: column(self.hidden_preact, b),
                 h_prev: column(self.h_prev, b),

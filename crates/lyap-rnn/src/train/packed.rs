@@ -3,9 +3,9 @@
 //! or `U^T`) is the same for every time step of a batch and `B` has only the batch part's
 //! `B_p` (about 50) columns.
 //!
-//! A general gemm re-packs `A` into its microkernel's panel layout at every call; for these
-//! shapes the packing costs about a quarter of the product. [`PackedMatrix`] packs `A` once per
-//! batch and then runs an AVX-512 microkernel on it directly. On CPUs without AVX-512 it keeps
+//! A general gemm re-packs `A` into its microkernel's panel layout at every call, which for
+//! these thin shapes is a large part of the work. [`PackedMatrix`] packs `A` once per batch and
+//! then runs an AVX-512 microkernel on it directly. On CPUs without AVX-512 it keeps
 //! `A` as it is and calls faer's gemm, so results there are those of the unpacked product.
 //!
 //! Layout: `A` is cut into panels of `MR` rows (`MR` = 32 for `f32`, 16 for `f64`: two
@@ -20,19 +20,19 @@
 //! after the other (`tile[k NR + j] = B[k, first + j]`), so a step of `k` broadcasts from one
 //! cache line. Broadcasting from `B` itself reads `NR` columns a column stride apart; with
 //! strides of 2 or 8 KB (`B_p` columns of 512 or 2048 rows) they all fall into the same few L1
-//! sets and evict each other (the backward product, `512 x 2048` times 50 columns, ran at 103
-//! GFLOP/s from `B` and at 107.5 from the copy, BENCHMARKS.md).
+//! sets and evict each other.
+//!
+//! Measurements: BENCHMARKS.md.
 
-use crate::math::gemm;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef};
+use lyap_core::dense::gemm;
 use lyap_core::Real;
 use std::any::TypeId;
 
 /// Columns of `C` per microkernel call (24 accumulators: 12 columns x 2 vectors).
 const NR_MAX: usize = 12;
-/// Depth of one block of `k` (see the module documentation). Deep blocks mean few passes over
-/// `C`: 2048 x 512 times 50 columns ran at 102 GFLOP/s with blocks of 128 and at 113 with 512
-/// (one core of an AMD EPYC with AVX-512, whose peak is about 115; BENCHMARKS.md).
+/// Depth of one block of `k` (see the module documentation): the panel's block of `KC`
+/// columns stays in the L2 cache, and deep blocks mean few passes over `C`.
 const KC: usize = 512;
 
 /// `B` rearranged by tiles of [`NR_MAX`] columns for [`PackedMatrix::matmul`] (module
@@ -165,7 +165,7 @@ impl<T: Real> PackedMatrix<T> {
             "c must be rows(A) x cols(b)"
         );
         let (panel_rows, values) = match &self.storage {
-            Storage::Plain(plain) => return gemm(c, accum, plain.as_ref(), b, Par::Seq),
+            Storage::Plain(plain) => return gemm(c, accum, plain.as_ref(), b, T::one()),
             Storage::Panels { panel_rows, values } => (*panel_rows, values),
         };
         if c.ncols() == 0 || c.nrows() == 0 {
@@ -410,7 +410,7 @@ mod tests {
                 for accum in [Accum::Replace, Accum::Add] {
                     let mut expected = start.clone();
                     let expected_target = expected.as_mut().subcols_mut(0, columns);
-                    gemm(expected_target, accum, a.as_ref(), b.as_ref(), Par::Seq);
+                    gemm(expected_target, accum, a.as_ref(), b.as_ref(), T::one());
                     let mut wide = start.clone();
                     let target = wide.as_mut().subcols_mut(0, columns);
                     packed.matmul(target, accum, b.as_ref(), &mut rhs);

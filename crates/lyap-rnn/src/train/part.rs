@@ -7,11 +7,12 @@
 use super::columns::{add_row_sums, ForwardViews, GradViews};
 use super::packed::{PackedMatrix, RhsPanels};
 use super::Inputs;
-use crate::cells::{add_bias, Cell};
-use crate::math::{ensure_shape, gemm};
+use crate::arch::Arch;
+use crate::cells::add_bias;
 use crate::weights::{LayerWeights, StackWeights};
 use faer::reborrow::{Reborrow, ReborrowMut};
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef};
+use lyap_core::dense::{column, column_mut, ensure_shape, gemm};
 use lyap_core::Real;
 use std::sync::Mutex;
 
@@ -45,8 +46,8 @@ struct LayerCache<T: Real> {
     hidden: Mat<T>,
     /// `h_1 .. h_(T-1)` transposed (`B_p (T - 1) x n`): the columns of `H_prev` that `dU` reads
     /// (`h_0 = 0` adds nothing), so that `dU = dA_hid H_prev^T` multiplies by a column-major
-    /// matrix (faer's gemm runs that shape about 20 % faster than with the transposed view;
-    /// BENCHMARKS.md). Written a step at a time while the step's `h_t` is in cache.
+    /// matrix rather than a transposed view (BENCHMARKS.md). Written a step at a time while the
+    /// step's `h_t` is in cache.
     hidden_transposed: Mat<T>,
     /// `C`, same layout (LSTM; `0` rows otherwise).
     cell: Mat<T>,
@@ -163,8 +164,8 @@ impl<T: Real> PartCache<T> {
     ) {
         let (n, num_layers) = (weights.hidden_size, weights.num_layers());
         let (batch, columns) = (self.batch, self.batch * seq_len);
-        let cell = Cell::of(weights.arch);
-        let gate_rows = weights.arch.gates() * n;
+        let arch = weights.arch;
+        let gate_rows = arch.gates() * n;
         self.tokens.clear();
         if let Inputs::Tokens(tokens) = inputs {
             for t in 0..seq_len {
@@ -185,8 +186,8 @@ impl<T: Real> PartCache<T> {
             let (below, rest) = self.layers.split_at_mut(l);
             let layer = &mut rest[0];
             let m = weights.layer_input_size(l);
-            let cell_rows = if cell.has_cell_state() { n } else { 0 };
-            let kept_preact_rows = if cell.separate_hidden_path() {
+            let cell_rows = if arch.has_cell_state() { n } else { 0 };
+            let kept_preact_rows = if arch.separate_hidden_path() {
                 gate_rows
             } else {
                 0
@@ -215,7 +216,7 @@ impl<T: Real> PartCache<T> {
             }
             let tokens = (l == 0).then_some(self.tokens.as_slice());
             forward_layer(
-                cell,
+                arch,
                 (&weights.layers[l], recurrent),
                 layer,
                 tokens.filter(|t| !t.is_empty()),
@@ -238,9 +239,9 @@ impl<T: Real> PartCache<T> {
     ) {
         let (batch, columns) = (self.batch, self.batch * seq_len);
         let n = weights.hidden_size;
-        let cell = Cell::of(weights.arch);
-        let separate = cell.separate_hidden_path();
-        let gate_rows = weights.arch.gates() * n;
+        let arch = weights.arch;
+        let separate = arch.separate_hidden_path();
+        let gate_rows = arch.gates() * n;
         let mut scratch = self
             .backward
             .lock()
@@ -265,7 +266,7 @@ impl<T: Real> PartCache<T> {
         ensure_shape(d_hidden_preact, d_hidden_preact_rows, columns);
         ensure_shape(d_h_carry, n, batch);
         ensure_shape(d_h_carry_next, n, batch);
-        ensure_shape(d_c_carry, if cell.has_cell_state() { n } else { 0 }, batch);
+        ensure_shape(d_c_carry, if arch.has_cell_state() { n } else { 0 }, batch);
         ensure_shape(d_hidden, n, columns);
         gather_columns(d_hidden, d_outputs, full_batch, (self.first, batch));
         for (l, layer) in self.layers.iter().enumerate().rev() {
@@ -275,7 +276,7 @@ impl<T: Real> PartCache<T> {
             for t in (0..seq_len).rev() {
                 let block = t * batch;
                 GradViews {
-                    cell,
+                    arch,
                     gates: layer.gates.subcols(block, batch),
                     hidden_preact: layer.hidden_preact.subcols(block, batch),
                     h_prev: layer.hidden.subcols(block, batch),
@@ -320,7 +321,7 @@ impl<T: Real> PartCache<T> {
                 Accum::Replace,
                 d_hidden_later,
                 h_prev_later,
-                Par::Seq,
+                T::one(),
             );
             // dW = dA_in X^T: a scatter-add of columns for one-hot tokens
             if l == 0 && !self.tokens.is_empty() {
@@ -334,7 +335,7 @@ impl<T: Real> PartCache<T> {
                 let x_all = layer.inputs.transpose();
                 let d_weight_ih = layer_grads.weight_ih.as_mut();
                 let d_input = d_input_preact.as_ref();
-                gemm(d_weight_ih, Accum::Replace, d_input, x_all, Par::Seq);
+                gemm(d_weight_ih, Accum::Replace, d_input, x_all, T::one());
             }
             if let Some(d_bias) = layer_grads.bias_ih.as_deref_mut() {
                 d_bias.fill(T::zero());
@@ -350,7 +351,7 @@ impl<T: Real> PartCache<T> {
                 let w_transposed = layer_weights.weight_ih.transpose();
                 let d_input = d_input_preact.as_ref();
                 let d_below = d_hidden_below.as_mut();
-                gemm(d_below, Accum::Replace, w_transposed, d_input, Par::Seq);
+                gemm(d_below, Accum::Replace, w_transposed, d_input, T::one());
                 if let Some(mask) = self.masks.get(l - 1) {
                     multiply_elementwise(d_hidden_below.as_mut(), mask.as_ref());
                 }
@@ -365,7 +366,7 @@ impl<T: Real> PartCache<T> {
 /// `A_hid = U H_(t-1) + b_hh` and the cell's pointwise step. `recurrent` is the layer's `U`,
 /// packed.
 fn forward_layer<T: Real>(
-    cell: Cell,
+    arch: Arch,
     (weights, recurrent): (&LayerWeights<T>, &PackedMatrix<T>),
     layer: &mut LayerCache<T>,
     tokens: Option<&[u32]>,
@@ -387,7 +388,7 @@ fn forward_layer<T: Real>(
                 Accum::Replace,
                 weights.weight_ih.as_ref(),
                 inputs,
-                Par::Seq,
+                T::one(),
             );
         }
     }
@@ -401,7 +402,7 @@ fn forward_layer<T: Real>(
         let (past_h, mut next_h) = layer.hidden.split_at_col_mut(block + batch);
         let (past_c, mut next_c) = layer.cell.split_at_col_mut(block + batch);
         let h_prev = past_h.rb().subcols(block, batch);
-        let mut hidden_preact = if cell.separate_hidden_path() {
+        let mut hidden_preact = if arch.separate_hidden_path() {
             layer.hidden_preact.as_mut().subcols_mut(block, batch)
         } else {
             step_hidden_preact.as_mut()
@@ -414,12 +415,11 @@ fn forward_layer<T: Real>(
         }
         if let Some(bias) = weights.bias_hh.as_deref() {
             for j in 0..batch {
-                let column = hidden_preact.rb_mut().col_mut(j).try_as_col_major_mut();
-                add_bias(column.expect("unit row stride").as_slice_mut(), Some(bias));
+                add_bias(column_mut(hidden_preact.rb_mut(), j), Some(bias));
             }
         }
         ForwardViews {
-            cell,
+            arch,
             gates: gates.as_mut().subcols_mut(block, batch),
             hidden_preact: hidden_preact.rb(),
             h_prev,
@@ -443,10 +443,9 @@ fn write_transposed<T: Real>(dst: &mut Mat<T>, first_row: usize, src: MatRef<'_,
     let (n, batch) = (src.nrows(), src.ncols());
     for tile_start in (0..n).step_by(TILE) {
         let tile_rows = TILE.min(n - tile_start);
+        let tile = src.subrows(tile_start, tile_rows);
         for b in 0..batch {
-            let column = src.col(b).subrows(tile_start, tile_rows);
-            let column = column.try_as_col_major().expect("column-major buffer");
-            for (offset, &value) in column.as_slice().iter().enumerate() {
+            for (offset, &value) in column(tile, b).iter().enumerate() {
                 dst.col_as_slice_mut(tile_start + offset)[first_row + b] = value;
             }
         }
@@ -469,13 +468,9 @@ fn same_shape<T: Real>(a: &StackWeights<T>, b: &StackWeights<T>) -> bool {
 /// `mat *= mask` elementwise (same shapes).
 fn multiply_elementwise<T: Real>(mut mat: MatMut<'_, T>, mask: MatRef<'_, T>) {
     for j in 0..mat.ncols() {
-        let column = mat.rb_mut().col_mut(j).try_as_col_major_mut();
-        let mask_column = mask.col(j).try_as_col_major().expect("unit row stride");
-        column
-            .expect("unit row stride")
-            .as_slice_mut()
+        column_mut(mat.rb_mut(), j)
             .iter_mut()
-            .zip(mask_column.as_slice())
+            .zip(column(mask, j))
             .for_each(|(v, &m)| *v *= m);
     }
 }
