@@ -7,11 +7,12 @@
 //!
 //! ```
 //! use faer::{Accum, Mat};
-//! use lyap_core::dense::{column, column_mut, gemm};
+//! use lyap_core::dense::{column, column_mut, ensure_shape, gemm};
 //!
 //! let a = Mat::<f64>::from_fn(2, 2, |i, j| (2 * i + j) as f64); // [0 1; 2 3]
 //! let b = Mat::<f64>::identity(2, 2);
-//! let mut c = Mat::<f64>::zeros(2, 2);
+//! let mut c = Mat::<f64>::zeros(0, 0);
+//! ensure_shape(&mut c, 2, 2); // a 2 x 2 buffer; kept as it is on the next call
 //! gemm(c.as_mut(), Accum::Replace, a.as_ref(), b.as_ref(), 1.0); // c = a
 //! gemm(c.as_mut(), Accum::Add, a.as_ref(), b.as_ref(), -0.5); // c = a / 2
 //! assert_eq!(column(c.as_ref(), 1), &[0.5, 1.5]);
@@ -39,7 +40,7 @@ pub fn column<T>(mat: MatRef<'_, T>, j: usize) -> &[T] {
 /// Column `j` of `mat` as a contiguous mutable slice of its `nrows()` entries.
 ///
 /// # Panics
-/// As [`column`].
+/// As [`column()`].
 #[inline(always)]
 pub fn column_mut<T>(mat: MatMut<'_, T>, j: usize) -> &mut [T] {
     let column = mat.col_mut(j).try_as_col_major_mut();

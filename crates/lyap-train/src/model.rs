@@ -10,7 +10,7 @@
 //! dW = dZ^T Y,  dc = 1^T dZ,  dH = (dZ W) * M
 //! ```
 //! then `lyap_rnn::train::backward_columns` carries `dH` back through time and the layers.
-//! The positions are split into [`READOUT_PARTS`] fixed halves, each half's products run as
+//! The positions are split into `READOUT_PARTS` fixed halves, each half's products run as
 //! single-threaded gemms in parallel and the halves' `dW` are added in order, so results do
 //! not depend on the number of threads. The embedding has no parameters: one-hot for
 //! characters (given to the stack as tokens), identity for signals.
@@ -78,7 +78,7 @@ impl<T: Real> DropoutMasks<T> {
     /// Draws new masks into `self`, reusing its buffers (see [`DropoutMasks::sample`]).
     ///
     /// Each mask takes one `u64` seed from `rng` (the inter-layer masks first, then the
-    /// output mask); its chunk `i` of [`MASK_CHUNK`] units comes from stream `i` of a ChaCha8
+    /// output mask); its chunk `i` of `MASK_CHUNK` units comes from stream `i` of a ChaCha8
     /// generator with that seed, the chunks drawn in parallel. A unit is dropped when a
     /// uniform `u32` falls below `round(p 2^32)`.
     pub fn resample(&mut self, p: f64, layers: usize, len: usize, rng: &mut ChaCha8Rng) {
