@@ -10,18 +10,21 @@
 //! metadata, so that `torch.nn.LSTM.load_state_dict` and `lyap spectrum --model` both read it.
 
 use crate::arch::Arch;
-use crate::weights::{LayerWeights, StackWeights};
+use crate::weights::{LayerWeights, ShapeError, StackWeights};
 use faer::Mat;
 use lyap_core::Real;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
 use std::collections::{BTreeSet, HashMap};
 
+pub mod embedding;
+
 /// Why a safetensors buffer does not hold a usable recurrent stack. Every message is one line
-/// naming the key, shape or value at fault.
-#[derive(Debug, thiserror::Error, PartialEq)]
+/// naming the key, shape or value at fault; errors of the safetensors crate are kept as the
+/// source.
+#[derive(Debug, thiserror::Error)]
 pub enum PytorchError {
     #[error("not a valid safetensors file (truncated or corrupt?): {0}")]
-    Format(String),
+    Format(#[source] SafeTensorError),
     #[error("no recurrent weights found (no key ending in weight_hh_l0); keys present: {keys}")]
     NoRecurrentKeys { keys: String },
     #[error("recurrent weights found under several prefixes: {}; choose one explicitly (--prefix)", .candidates.join(", "))]
@@ -53,8 +56,40 @@ pub enum PytorchError {
     MetadataArch { key: String, value: String },
     #[error("{key}: bidirectional recurrent layers are not supported")]
     Bidirectional { key: String },
+    /// An LSTM with `proj_size > 0`: its `weight_hr_l{k}` projects `h` to a smaller size.
+    #[error("{key}: LSTMs with a projection (proj_size > 0, keys weight_hr_l*) are not supported")]
+    Projection { key: String },
+    /// Several tensors could be the token embedding (see [`embedding`]).
+    #[error("several tensors could be the token embedding [V, {input_size}]: {}; choose one (--embedding KEY)", .candidates.join(", "))]
+    AmbiguousEmbedding {
+        input_size: usize,
+        candidates: Vec<String>,
+    },
     #[error("cannot write safetensors: {0}")]
-    Write(String),
+    InvalidWeights(#[source] ShapeError),
+    #[error("cannot write safetensors: {name} has shape {shape:?} but {len} values")]
+    ExtraLength {
+        name: String,
+        shape: Vec<usize>,
+        len: usize,
+    },
+    #[error("cannot write safetensors: {name}: {source}")]
+    WriteTensor {
+        name: String,
+        #[source]
+        source: SafeTensorError,
+    },
+    #[error("cannot write safetensors: {0}")]
+    Write(#[source] SafeTensorError),
+}
+
+/// Two errors are equal when they are the same kind of error with the same message (the
+/// safetensors sources have no equality of their own).
+impl PartialEq for PytorchError {
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.to_string() == other.to_string()
+    }
 }
 
 /// How to read a file: an explicit prefix and/or architecture, or `None` to detect them.
@@ -93,6 +128,8 @@ pub struct ExtraTensor {
 }
 
 const HH: &str = "weight_hh_l";
+/// The projection of an LSTM with `proj_size > 0` (not supported).
+const HR: &str = "weight_hr_l";
 
 /// Reads the recurrent stack of a safetensors buffer (see the module documentation).
 pub fn load_stack<T: Real>(
@@ -195,9 +232,7 @@ pub fn save_stack<T: Real>(
     metadata: &HashMap<String, String>,
     dtype: SaveDtype,
 ) -> Result<Vec<u8>, PytorchError> {
-    weights
-        .validate()
-        .map_err(|e| PytorchError::Write(e.to_string()))?;
+    weights.validate().map_err(PytorchError::InvalidWeights)?;
     let mut entries: Vec<(String, Vec<usize>, Vec<f64>)> = Vec::new();
     let matrix = |m: &Mat<T>| -> Vec<f64> {
         (0..m.nrows())
@@ -224,12 +259,11 @@ pub fn save_stack<T: Real>(
     }
     for tensor in extra {
         if tensor.shape.iter().product::<usize>() != tensor.values.len() {
-            return Err(PytorchError::Write(format!(
-                "{} has shape {:?} but {} values",
-                tensor.name,
-                tensor.shape,
-                tensor.values.len()
-            )));
+            return Err(PytorchError::ExtraLength {
+                name: tensor.name.clone(),
+                shape: tensor.shape.clone(),
+                len: tensor.values.len(),
+            });
         }
         entries.push((
             tensor.name.clone(),
@@ -250,7 +284,10 @@ pub fn save_stack<T: Real>(
         .map(|(name, shape, data)| {
             TensorView::new(st_dtype, shape.clone(), data)
                 .map(|view| (name.clone(), view))
-                .map_err(|e| PytorchError::Write(format!("{name}: {e}")))
+                .map_err(|source| PytorchError::WriteTensor {
+                    name: name.clone(),
+                    source,
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut info = metadata.clone();
@@ -260,16 +297,15 @@ pub fn save_stack<T: Real>(
         Arch::RnnRelu => drop(info.insert("nonlinearity".into(), "relu".into())),
         Arch::Lstm | Arch::Gru => drop(info.remove("nonlinearity")),
     }
-    safetensors::serialize(views, Some(info)).map_err(|e| PytorchError::Write(e.to_string()))
+    safetensors::serialize(views, Some(info)).map_err(PytorchError::Write)
 }
 
 fn parse(bytes: &[u8]) -> Result<SafeTensors<'_>, PytorchError> {
-    SafeTensors::deserialize(bytes).map_err(|e| PytorchError::Format(e.to_string()))
+    SafeTensors::deserialize(bytes).map_err(PytorchError::Format)
 }
 
 fn read_metadata(bytes: &[u8]) -> Result<HashMap<String, String>, PytorchError> {
-    let (_, metadata) =
-        SafeTensors::read_metadata(bytes).map_err(|e| PytorchError::Format(e.to_string()))?;
+    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(PytorchError::Format)?;
     Ok(metadata.metadata().clone().unwrap_or_default())
 }
 
@@ -335,12 +371,17 @@ fn layer_count(names: &[&str], prefix: &str) -> Result<usize, PytorchError> {
         if rest.contains('.') {
             continue;
         }
-        for stem in ["weight_ih_l", HH, "bias_ih_l", "bias_hh_l"] {
+        for stem in ["weight_ih_l", HH, "bias_ih_l", "bias_hh_l", HR] {
             let Some(suffix) = rest.strip_prefix(stem) else {
                 continue;
             };
             if suffix.ends_with("_reverse") {
                 return Err(PytorchError::Bidirectional {
+                    key: name.to_string(),
+                });
+            }
+            if stem == HR {
+                return Err(PytorchError::Projection {
                     key: name.to_string(),
                 });
             }
@@ -498,7 +539,3 @@ fn encode(values: &[f64], dtype: SaveDtype) -> Vec<u8> {
         SaveDtype::F64 => values.iter().flat_map(|&v| v.to_le_bytes()).collect(),
     }
 }
-
-#[cfg(test)]
-#[path = "pytorch_tests.rs"]
-mod tests;

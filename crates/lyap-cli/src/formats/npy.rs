@@ -1,6 +1,6 @@
 //! Reading NumPy `.npy` arrays (float32/float64 inputs, integer tokens) with `npyz`.
 
-use crate::error::{CliError, CliResult};
+use crate::formats::FormatError;
 use npyz::{DType, NpyFile, Order, TypeChar};
 use std::path::Path;
 
@@ -21,26 +21,31 @@ pub struct NpyArray {
 }
 
 /// Reads `path`; any dtype other than float32/float64 and 8- to 64-bit integers is an error.
-pub fn read_npy(path: &Path) -> CliResult<NpyArray> {
-    let shown = path.display();
-    let bytes =
-        std::fs::read(path).map_err(|e| CliError::bad(format!("cannot read {shown}: {e}")))?;
-    let file = NpyFile::new(&bytes[..])
-        .map_err(|e| CliError::bad(format!("{shown}: not a valid .npy file: {e}")))?;
+pub fn read_npy(path: &Path) -> Result<NpyArray, FormatError> {
+    let path_buf = || path.to_path_buf();
+    let bytes = std::fs::read(path).map_err(|source| FormatError::Read {
+        path: path_buf(),
+        source,
+    })?;
+    let file = NpyFile::new(&bytes[..]).map_err(|source| FormatError::NpyHeader {
+        path: path_buf(),
+        source,
+    })?;
     let shape: Vec<usize> = file.shape().iter().map(|&d| d as usize).collect();
     let order = file.order();
     let dtype = file.dtype();
-    let unsupported = || {
-        CliError::bad(format!(
-            "{shown}: unsupported dtype {}; expected float32, float64 or an integer type",
-            dtype.descr()
-        ))
+    let unsupported = || FormatError::NpyDtype {
+        path: path_buf(),
+        descr: dtype.descr(),
     };
     let type_str = match &dtype {
         DType::Plain(ts) => ts.clone(),
         _ => return Err(unsupported()),
     };
-    let corrupt = |e: std::io::Error| CliError::bad(format!("{shown}: cannot read data: {e}"));
+    let corrupt = |source| FormatError::NpyData {
+        path: path_buf(),
+        source,
+    };
     let values = match (type_str.type_char(), type_str.size_field()) {
         (TypeChar::Float, 4) => NpyValues::Float(widen(file.into_vec::<f32>().map_err(corrupt)?)),
         (TypeChar::Float, 8) => NpyValues::Float(file.into_vec::<f64>().map_err(corrupt)?),

@@ -1,4 +1,9 @@
-use super::*;
+//! Reading and writing recurrent stacks in safetensors files with PyTorch's state_dict names.
+
+use lyap_rnn::pytorch::*;
+use lyap_rnn::{Arch, StackWeights};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use std::collections::HashMap;
 
 fn random(arch: Arch, layers: usize, bias: bool) -> StackWeights<f64> {
     StackWeights::random(arch, 3, 5, layers, bias, 0.5, 7)
@@ -346,4 +351,80 @@ fn each_error_names_its_culprit() {
         load(&reverse),
         Err(PytorchError::Bidirectional { .. })
     ));
+}
+
+/// A 2-layer LSTM (input size 3, hidden 5) under `rnn.` with the given extra tensors.
+fn with_extra(extra: &[(&str, Vec<usize>)]) -> Vec<u8> {
+    let extra: Vec<ExtraTensor> = extra
+        .iter()
+        .map(|(name, shape)| ExtraTensor {
+            name: name.to_string(),
+            shape: shape.clone(),
+            values: (0..shape.iter().product::<usize>())
+                .map(|i| i as f64 * 0.25)
+                .collect(),
+        })
+        .collect();
+    let weights = random(Arch::Lstm, 2, true);
+    save_stack(&weights, "rnn.", &extra, &HashMap::new(), SaveDtype::F64).unwrap()
+}
+
+#[test]
+fn the_embedding_is_found_beside_a_readout() {
+    use lyap_rnn::pytorch::embedding::find_embedding;
+    let bytes = with_extra(&[
+        ("emb.weight", vec![7, 3]),
+        ("fc.weight", vec![3, 5]),
+        ("fc.bias", vec![3]),
+    ]);
+    let emb = find_embedding(&bytes, 3, None).unwrap().unwrap();
+    assert_eq!((emb.key.as_str(), emb.vocab, emb.dim), ("emb.weight", 7, 3));
+    assert_eq!(emb.row(2), Some(&[1.5, 1.75, 2.0][..]));
+    assert_eq!(emb.row(7), None);
+    // A readout [3, 3] without bias is recognised by its name; without any: one-hot.
+    let readout_only = with_extra(&[("decoder.weight", vec![3, 3])]);
+    assert_eq!(find_embedding(&readout_only, 3, None).unwrap(), None);
+    assert_eq!(
+        find_embedding(&save(&random(Arch::Gru, 1, false), ""), 3, None).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn several_embedding_candidates_need_a_choice() {
+    use lyap_rnn::pytorch::embedding::find_embedding;
+    let bytes = with_extra(&[("a.weight", vec![4, 3]), ("b.weight", vec![6, 3])]);
+    let err = find_embedding(&bytes, 3, None).unwrap_err();
+    assert!(
+        matches!(err, PytorchError::AmbiguousEmbedding { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("a.weight, b.weight"), "{err}");
+    assert!(err.to_string().contains("--embedding"), "{err}");
+    let b = find_embedding(&bytes, 3, Some("b.weight"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.vocab, 6);
+    // One of them named as an embedding wins.
+    let named = with_extra(&[("a.weight", vec![4, 3]), ("word_emb.weight", vec![6, 3])]);
+    let found = find_embedding(&named, 3, None).unwrap().unwrap();
+    assert_eq!(found.key, "word_emb.weight");
+    // An explicit key must exist and have D columns.
+    let missing = find_embedding(&bytes, 3, Some("c.weight")).unwrap_err();
+    assert_eq!(missing.to_string(), "missing key c.weight");
+    let wrong = find_embedding(&bytes, 3, Some("rnn.weight_hh_l0")).unwrap_err();
+    assert!(matches!(wrong, PytorchError::BadShape { .. }), "{wrong}");
+    assert!(wrong.to_string().contains("[V, 3]"), "{wrong}");
+}
+
+#[test]
+fn lstm_projections_are_refused() {
+    let bytes = with_extra(&[("rnn.weight_hr_l0", vec![2, 5])]);
+    let err = load(&bytes).unwrap_err();
+    assert!(matches!(err, PytorchError::Projection { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "rnn.weight_hr_l0: LSTMs with a projection (proj_size > 0, keys weight_hr_l*) are not \
+         supported"
+    );
 }
