@@ -109,9 +109,16 @@ pub struct SpectrumArgs {
     #[arg(long, value_name = "PATH.npy", group = "input")]
     pub inputs: Option<PathBuf>,
 
-    /// Integer .npy array [B, T] (or [T]) of tokens, one-hot encoded to D = input size
+    /// Integer .npy array [B, T] (or [T]) of tokens: rows of the --model file's token
+    /// embedding [V, D] when it has one (e.g. emb.weight of an nn.Embedding), else one-hot
+    /// encoded to D = input size
     #[arg(long, value_name = "PATH.npy", group = "input")]
     pub tokens: Option<PathBuf>,
+
+    /// Key of the token embedding [V, D] in --model used by --tokens [default: the only 2-D
+    /// tensor with D columns that is not a recurrent or readout weight]
+    #[arg(long, value_name = "KEY", requires_all = ["model", "tokens"])]
+    pub embedding: Option<String>,
 
     /// All-zero inputs (autonomous dynamics); needs --steps
     #[arg(long, group = "input", requires = "steps")]

@@ -64,15 +64,6 @@ impl CliError {
         }
     }
 
-    /// An internal failure reported by a library or system error, printed as
-    /// `context: source`.
-    pub fn internal_at(context: impl fmt::Display, source: impl Into<BoxError>) -> Self {
-        CliError::InternalSource {
-            context: Some(context.to_string()),
-            source: source.into(),
-        }
-    }
-
     /// The process exit code: 2 for bad input, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {

@@ -27,21 +27,39 @@ pub mod trials;
 
 use std::path::{Path, PathBuf};
 
-/// Errors of sweeps and analysis; every message is one line naming the file or setting.
+/// Errors of sweeps and analysis; every message is one line naming the file or setting, and
+/// errors of the file system and the parsers are kept as the source.
 #[derive(Debug, thiserror::Error)]
 pub enum ExperimentError {
     /// An invalid sweep specification.
     #[error("{0}")]
     Spec(String),
-    #[error("{path}: {source}")]
+    /// A sweep specification that is not TOML (the parser's message on one line).
+    #[error("invalid TOML: {}", spec::one_line(&.0.to_string()))]
+    Toml(#[source] toml::de::Error),
+    /// An error in the specification file `path`.
+    #[error("{}: {source}", .path.display())]
+    SpecFile {
+        path: PathBuf,
+        #[source]
+        source: Box<ExperimentError>,
+    },
+    #[error("{}: {source}", .path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// A file that exists but cannot be understood.
-    #[error("{path}: {reason}")]
+    #[error("{}: {reason}", .path.display())]
     Format { path: PathBuf, reason: String },
+    /// A JSON file that does not parse or does not have the expected fields.
+    #[error("{}: {source}", .path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("{0}")]
     Sweep(String),
     #[error(transparent)]
@@ -56,6 +74,13 @@ impl ExperimentError {
         }
     }
 
+    pub(crate) fn json(path: &Path, source: serde_json::Error) -> Self {
+        Self::Json {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
     pub(crate) fn format(path: &Path, reason: impl ToString) -> Self {
         Self::Format {
             path: path.to_path_buf(),
@@ -63,10 +88,24 @@ impl ExperimentError {
         }
     }
 
-    /// Whether the error is the user's input (exit code 2 in the CLI) rather than a failure
-    /// of the machine (I/O) or of drawing.
+    /// Whether the error is the user's input (exit code 2 in the CLI): a bad spec, a
+    /// malformed file, a file or directory that does not exist or may not be read; rather
+    /// than a failure of the machine (other I/O) or of drawing.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Self::Spec(_) | Self::Format { .. } | Self::Sweep(_))
+        use std::io::ErrorKind::{IsADirectory, NotADirectory, NotFound, PermissionDenied};
+        match self {
+            Self::Io { source, .. } => matches!(
+                source.kind(),
+                NotFound | PermissionDenied | NotADirectory | IsADirectory
+            ),
+            Self::Plot(_) => false,
+            Self::Spec(_)
+            | Self::Toml(_)
+            | Self::SpecFile { .. }
+            | Self::Format { .. }
+            | Self::Json { .. }
+            | Self::Sweep(_) => true,
+        }
     }
 }
 
@@ -85,5 +124,5 @@ pub(crate) fn create_dir(dir: &Path) -> Result<()> {
 /// Reads and parses a JSON file.
 pub(crate) fn read_json(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).map_err(|e| ExperimentError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| ExperimentError::format(path, e))
+    serde_json::from_str(&text).map_err(|e| ExperimentError::json(path, e))
 }

@@ -304,8 +304,7 @@ impl Distribution {
 impl SweepSpec {
     /// Parses and validates a TOML specification; errors are one line naming the setting.
     pub fn parse(text: &str) -> Result<Self> {
-        let table: toml::Table = toml::from_str(text)
-            .map_err(|e| spec_error(format!("invalid TOML: {}", one_line(&e.to_string()))))?;
+        let table: toml::Table = toml::from_str(text).map_err(ExperimentError::Toml)?;
         check_keys(&table, &["trials", "seed", "train", "sample"], "sweep spec")?;
         let trials = match table.get("trials") {
             None => 1,
@@ -359,7 +358,10 @@ impl SweepSpec {
     /// Reads and parses a specification file; errors name the file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| ExperimentError::io(path, e))?;
-        Self::parse(&text).map_err(|e| spec_error(format!("{}: {}", path.display(), e)))
+        Self::parse(&text).map_err(|e| ExperimentError::SpecFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        })
     }
 
     /// The grid parameters in name order with their values.
@@ -443,7 +445,8 @@ fn sub_tables<'t>(table: &'t toml::Table, key: &str) -> Result<Vec<(&'t String, 
     }
 }
 
-fn one_line(text: &str) -> String {
+/// `text` with every run of whitespace (newlines included) as one space.
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -2,7 +2,6 @@
 //! readout and convergence of a sweep (see `lyap_experiments::analysis`), written to
 //! DIR/analysis/ as CSV tables, figures and report.html.
 
-use crate::commands::sweep::experiment_error;
 use crate::error::CliResult;
 use clap::Args;
 use lyap_experiments::analysis::AnalysisOptions;
@@ -33,7 +32,7 @@ pub fn run(args: &AnalyzeArgs) -> CliResult<()> {
         },
         ..AnalysisOptions::default()
     };
-    let output = analyze_sweep(&args.dir, &options, DEFAULT_FORMATS).map_err(experiment_error)?;
+    let output = analyze_sweep(&args.dir, &options, DEFAULT_FORMATS)?;
     let data = &output.analysis.data;
     println!(
         "{} completed, {} failed, {} incomplete trials",

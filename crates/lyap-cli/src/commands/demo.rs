@@ -48,7 +48,7 @@ fn replace_previous_demo(config: &TrainConfig, out: &Path) -> CliResult<()> {
     if previous.as_ref() == Some(config) {
         println!("replacing the previous demo run in {}", out.display());
         std::fs::remove_dir_all(out)
-            .map_err(|e| CliError::bad(format!("cannot remove {}: {e}", out.display())))?;
+            .map_err(|e| CliError::input_at(format!("cannot remove {}", out.display()), e))?;
     }
     Ok(())
 }
@@ -71,7 +71,7 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
         Outcome::Interrupted { .. } => return Err(CliError::bad("the demo was interrupted")),
     };
     let run = RunDir::new(&args.out);
-    let records = lyap_train::run_dir::read_metrics(&run.metrics()).map_err(CliError::bad)?;
+    let records = lyap_train::run_dir::read_metrics(&run.metrics()).map_err(CliError::input)?;
     print!("{}", table(&records));
     print_summary(&summary, &args.out);
     let written = write_plots(&run, &records)?;
@@ -130,8 +130,8 @@ pub fn write_plots(run: &RunDir, records: &[EpochRecord]) -> CliResult<Vec<PathB
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        let report = SpectrumReport::from_json(&text)
-            .map_err(|e| CliError::bad(format!("{}: {e}", path.display())))?;
+        let report =
+            SpectrumReport::from_json(&text).map_err(|e| CliError::input_at(path.display(), e))?;
         let points = report
             .exponents
             .mean
@@ -151,11 +151,8 @@ pub fn write_plots(run: &RunDir, records: &[EpochRecord]) -> CliResult<Vec<PathB
 
 fn save<F: Figure>(figure: &F, path: &Path) -> CliResult<PathBuf> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| CliError::bad(format!("{}: {e}", parent.display())))?;
+        std::fs::create_dir_all(parent).map_err(|e| CliError::input_at(parent.display(), e))?;
     }
-    figure
-        .save(path)
-        .map_err(|e| CliError::Internal(e.to_string()))?;
+    figure.save(path).map_err(CliError::internal)?;
     Ok(path.to_path_buf())
 }

@@ -1,7 +1,11 @@
-//! Input sequences for a spectrum: float arrays, one-hot tokens, zeros or generated tokens.
+//! Input sequences for a spectrum: float arrays, tokens (through the model's embedding or
+//! one-hot), zeros or generated tokens.
 
+use crate::cli::SpectrumArgs;
 use crate::error::{CliError, CliResult};
+use crate::formats::model::load_embedding;
 use crate::formats::npy::{read_npy, NpyArray, NpyValues};
+use lyap_rnn::pytorch::embedding::Embedding;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -82,9 +86,24 @@ pub fn float_inputs(path: &Path, input_size: usize) -> CliResult<Inputs> {
     })
 }
 
-/// Integer tokens from an `.npy` array `[B, T]` or `[T]`, one-hot encoded to `input_size`;
-/// a token outside `[0, input_size)` is an error.
-pub fn token_inputs(path: &Path, input_size: usize) -> CliResult<Inputs> {
+/// The `--tokens` of `lyap spectrum`: through the `--model` file's token embedding when it has
+/// one (`--embedding KEY`, or found automatically), else one-hot encoded to `input_size`.
+pub fn spectrum_tokens(args: &SpectrumArgs, path: &Path, input_size: usize) -> CliResult<Inputs> {
+    let embedding = match &args.model {
+        Some(model) => load_embedding(model, input_size, args.embedding.as_deref())?,
+        None => None,
+    };
+    token_inputs(path, input_size, embedding.as_ref())
+}
+
+/// Integer tokens from an `.npy` array `[B, T]` or `[T]`: token `t` becomes row `t` of
+/// `embedding` (`[V, input_size]`), or without one the one-hot vector of size `input_size`.
+/// A token outside `[0, V)` (or `[0, input_size)`) is an error.
+pub fn token_inputs(
+    path: &Path,
+    input_size: usize,
+    embedding: Option<&Embedding>,
+) -> CliResult<Inputs> {
     let shown = path.display().to_string();
     let NpyArray { shape, values } = read_npy(path)?;
     let tokens = match values {
@@ -107,22 +126,42 @@ pub fn token_inputs(path: &Path, input_size: usize) -> CliResult<Inputs> {
         }
     };
     check_nonempty(&shown, &shape, batch, length)?;
-    let in_range = |t: i64| usize::try_from(t).is_ok_and(|t| t < input_size);
+    let (limit, what) = match embedding {
+        Some(e) => (
+            e.vocab,
+            format!("the vocabulary size V of embedding {}", e.key),
+        ),
+        None => (input_size, "the model's input size".to_string()),
+    };
+    let in_range = |t: i64| usize::try_from(t).is_ok_and(|t| t < limit);
     if let Some((i, &t)) = tokens.iter().enumerate().find(|(_, &t)| !in_range(t)) {
         return Err(CliError::bad(format!(
-            "{shown}: token {t} at [{}, {}] is outside [0, {input_size}) (the model's input size)",
+            "{shown}: token {t} at [{}, {}] is outside [0, {limit}) ({what})",
             i / length,
             i % length
         )));
     }
     let sequences = tokens
         .chunks_exact(length)
-        .map(|seq| one_hot(seq.iter().map(|&t| t as usize), input_size))
+        .map(|seq| {
+            let ids = seq.iter().map(|&t| t as usize);
+            match embedding {
+                Some(e) => embed(ids, e),
+                None => one_hot(ids, input_size),
+            }
+        })
         .collect();
+    let origin = match embedding {
+        Some(e) => format!(
+            "{shown} through embedding {} [{}, {}]",
+            e.key, e.vocab, e.dim
+        ),
+        None => shown,
+    };
     Ok(Inputs {
         sequences,
         length,
-        origin: shown,
+        origin,
     })
 }
 
@@ -164,6 +203,14 @@ fn one_hot(tokens: impl Iterator<Item = usize>, size: usize) -> Vec<f64> {
         }
     }
     out
+}
+
+/// The embedding rows of `tokens` (all below `embedding.vocab`), one after another.
+fn embed(tokens: impl Iterator<Item = usize>, embedding: &Embedding) -> Vec<f64> {
+    tokens
+        .flat_map(|t| embedding.row(t).unwrap_or_default())
+        .copied()
+        .collect()
 }
 
 fn check_nonempty(shown: &str, shape: &[usize], batch: usize, length: usize) -> CliResult<()> {

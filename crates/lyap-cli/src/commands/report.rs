@@ -1,7 +1,6 @@
 //! `lyap report RUN_DIR`: a single run's figures (loss curves, spectrum per epoch, max and
 //! mean exponent over epochs, final spectrum, running estimates) in RUN_DIR/report/.
 
-use crate::commands::sweep::experiment_error;
 use crate::error::CliResult;
 use clap::Args;
 use lyap_experiments::report::{run_report, DEFAULT_FORMATS};
@@ -16,7 +15,7 @@ pub struct ReportArgs {
 
 /// Runs `lyap report`.
 pub fn run(args: &ReportArgs) -> CliResult<()> {
-    let output = run_report(&args.run_dir, DEFAULT_FORMATS).map_err(experiment_error)?;
+    let output = run_report(&args.run_dir, DEFAULT_FORMATS)?;
     for figure in &output.figures {
         for file in &figure.files {
             println!("{}", file.display());

@@ -187,7 +187,7 @@ fn input_sequences(
     }
     let file = match (&args.inputs, &args.tokens) {
         (Some(path), _) => Some(inputs::float_inputs(path, d)?),
-        (None, Some(path)) => Some(inputs::token_inputs(path, d)?),
+        (None, Some(path)) => Some(inputs::spectrum_tokens(args, path, d)?),
         (None, None) => None,
     };
     let Some(file) = file else {

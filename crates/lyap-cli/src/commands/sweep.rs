@@ -7,7 +7,6 @@ use clap::{Args, ValueEnum};
 use lyap_experiments::slurm::{emit_slurm, SlurmOptions};
 use lyap_experiments::spec::SweepSpec;
 use lyap_experiments::sweep::{run_sweep, Shard, SweepEvent, SweepOptions};
-use lyap_experiments::ExperimentError;
 use std::path::PathBuf;
 
 /// Script formats of `--emit`.
@@ -53,39 +52,30 @@ pub struct SweepArgs {
     pub partition: Option<String>,
 }
 
-pub(crate) fn experiment_error(e: ExperimentError) -> CliError {
-    if e.is_bad_input() {
-        CliError::bad(e)
-    } else {
-        CliError::Internal(e.to_string())
-    }
-}
-
 fn absolute(path: &std::path::Path) -> CliResult<PathBuf> {
-    std::path::absolute(path).map_err(|e| CliError::bad(format!("{}: {e}", path.display())))
+    std::path::absolute(path).map_err(|e| CliError::input_at(path.display(), e))
 }
 
 /// Runs `lyap sweep`.
 pub fn run(args: &SweepArgs) -> CliResult<()> {
-    let spec = SweepSpec::from_file(&args.spec).map_err(experiment_error)?;
+    let spec = SweepSpec::from_file(&args.spec)?;
     let shard: Option<Shard> = match &args.shard {
-        Some(text) => Some(text.parse().map_err(experiment_error)?),
+        Some(text) => Some(text.parse()?),
         None => None,
     };
     if args.workers == 0 {
         return Err(CliError::bad("--workers must be at least 1"));
     }
-    let exe = std::env::current_exe().map_err(|e| CliError::Internal(e.to_string()))?;
+    let exe = std::env::current_exe().map_err(CliError::internal)?;
     if let Some(EmitFormat::Slurm) = args.emit {
         let out = absolute(&args.out)?;
         lyap_experiments::sweep::prepare_sweep_dir(
             &spec,
             &lyap_experiments::sweep::SweepDir::new(&out),
-        )
-        .map_err(experiment_error)?;
+        )?;
         let options = SlurmOptions {
             lyap: exe,
-            workdir: std::env::current_dir().map_err(|e| CliError::Internal(e.to_string()))?,
+            workdir: std::env::current_dir().map_err(CliError::internal)?,
             job_name: "lyap-sweep".into(),
             workers_per_task: args.workers,
             cpus_per_task: args.cpus_per_task,
@@ -94,7 +84,7 @@ pub fn run(args: &SweepArgs) -> CliResult<()> {
         };
         let script = emit_slurm(&absolute(&args.spec)?, &out, args.shards, &options);
         let path = out.join("sweep.slurm");
-        lyap_experiments::write_atomic(&path, script.as_bytes()).map_err(experiment_error)?;
+        lyap_experiments::write_atomic(&path, script.as_bytes())?;
         println!("{}", path.display());
         return Ok(());
     }
@@ -111,8 +101,7 @@ pub fn run(args: &SweepArgs) -> CliResult<()> {
         shard,
         cores: None,
     };
-    let summary =
-        run_sweep(&spec, &options, &|event| print_event(event)).map_err(experiment_error)?;
+    let summary = run_sweep(&spec, &options, &|event| print_event(event))?;
     println!(
         "done: {} completed, {} failed, {} already complete, {} interrupted, {} running elsewhere",
         summary.completed,

@@ -164,14 +164,14 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
 /// Maps a training failure to the CLI's error kinds.
 pub fn train_error(error: TrainError, dir: &std::path::Path) -> CliError {
     match error {
+        // The message is composed here (the run directory is the CLI's); `Diverged` carries
+        // only its reason, so nothing is lost by printing it.
         TrainError::Diverged { .. } => CliError::bad(format!(
             "{error} (run marked failed in {}; earlier epochs are kept)",
             dir.join("status.json").display()
         )),
-        TrainError::Write { .. } | TrainError::Checkpoint(_) => {
-            CliError::Internal(error.to_string())
-        }
-        _ => CliError::bad(error),
+        TrainError::Write { .. } | TrainError::Checkpoint(_) => CliError::internal(error),
+        _ => CliError::input(error),
     }
 }
 

@@ -1,16 +1,16 @@
 //! The spectrum plot (`--plot`): mean exponent vs index with standard-deviation error bars,
 //! SVG or PNG by extension, drawn by `lyap-plot` (embedded font, atomic write).
 
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
+use crate::output::OutputError;
 use lyap_plot::{ErrorBarChart, ErrorPoint, Figure, ImageFormat};
 use lyap_rnn::report::SpectrumReport;
 use std::path::Path;
 
 /// Fails unless `path` ends in `.svg` or `.png`.
 pub fn check_extension(path: &Path) -> CliResult<()> {
-    ImageFormat::from_path(path)
-        .map(|_| ())
-        .map_err(CliError::bad)
+    ImageFormat::from_path(path).map_err(OutputError::Plot)?;
+    Ok(())
 }
 
 /// The chart of `report`: point `i` at `(i, mean_i)` with a bar `mean_i +- std_i`; diverged
@@ -43,5 +43,6 @@ pub fn chart(report: &SpectrumReport) -> ErrorBarChart {
 
 /// Draws [`chart`] to `path` (`.svg` or `.png`).
 pub fn write(path: &Path, report: &SpectrumReport) -> CliResult<()> {
-    chart(report).save(path).map_err(CliError::bad)
+    chart(report).save(path).map_err(OutputError::Plot)?;
+    Ok(())
 }
