@@ -226,3 +226,29 @@ fn unsupported_npy_dtypes_and_ranks() {
     let missing = s.path("absent.npy");
     assert_bad(&s.run(&s.model, &missing, &[]), &["absent.npy"]);
 }
+
+/// `lyap analyze` on a missing or empty directory and `lyap sweep` on a missing spec are the
+/// user's mistakes: one line naming the path, exit code 2 (not "internal error", exit 1).
+#[test]
+fn analyze_and_sweep_on_missing_paths() {
+    let s = Setup::new();
+    let empty = s.path("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let missing_dir = s.path("no-such-sweep");
+    for dir in [&empty, &missing_dir] {
+        let out = lyap(&["analyze", path_str(dir)]);
+        assert_bad(&out, &[path_str(dir)]);
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("internal error"));
+    }
+    let spec = s.path("missing.toml");
+    let out = lyap(&["sweep", path_str(&spec), "--out", path_str(&s.path("out"))]);
+    assert_bad(&out, &["missing.toml"]);
+    let broken = s.write("broken.toml", b"trials = [");
+    let out = lyap(&[
+        "sweep",
+        path_str(&broken),
+        "--out",
+        path_str(&s.path("out")),
+    ]);
+    assert_bad(&out, &["broken.toml", "invalid TOML"]);
+}

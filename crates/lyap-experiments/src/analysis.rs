@@ -310,7 +310,3 @@ fn convergence(trials: &[RunData]) -> Vec<ConvergenceRow> {
     rows.extend(averages);
     rows
 }
-
-#[cfg(test)]
-#[path = "analysis_tests.rs"]
-mod tests;

@@ -449,7 +449,3 @@ fn sub_tables<'t>(table: &'t toml::Table, key: &str) -> Result<Vec<(&'t String, 
 pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
-
-#[cfg(test)]
-#[path = "spec_tests.rs"]
-mod tests;

@@ -204,7 +204,3 @@ pub fn leave_one_out<R: Clone, M>(
         })
         .collect()
 }
-
-#[cfg(test)]
-#[path = "stats_tests.rs"]
-mod tests;

@@ -1,6 +1,9 @@
 //! Errors of data loading and training. Every message is one line naming the file, line,
-//! value or setting at fault, so the CLI can print it as is.
+//! value or setting at fault, so the CLI can print it as is; errors of the file system, the
+//! JSON and safetensors parsers are kept as the source.
 
+use lyap_rnn::pytorch::PytorchError;
+use safetensors::SafeTensorError;
 use std::path::PathBuf;
 
 /// Why a data set cannot be loaded or cut into sequences.
@@ -10,6 +13,11 @@ pub enum DataError {
     Io {
         path: PathBuf,
         source: std::io::Error,
+    },
+    #[error("{path} is not UTF-8 text (invalid byte at offset {})", .source.utf8_error().valid_up_to())]
+    NotUtf8 {
+        path: PathBuf,
+        source: std::string::FromUtf8Error,
     },
     #[error("{path} is empty")]
     Empty { path: PathBuf },
@@ -71,8 +79,12 @@ pub enum TrainError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot read {path}: {reason}")]
-    Read { path: PathBuf, reason: String },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
     #[error("{path} already holds a run (config.json exists); use --resume or another --out")]
     RunExists { path: PathBuf },
     #[error("training diverged: {reason}")]
@@ -80,7 +92,74 @@ pub enum TrainError {
     #[error("spectrum of epoch {epoch}: {reason}")]
     Spectrum { epoch: usize, reason: String },
     #[error("checkpoint: {0}")]
-    Checkpoint(String),
+    Checkpoint(#[from] CheckpointError),
     #[error("cannot resume {path}: {reason}")]
     Resume { path: PathBuf, reason: String },
+    /// The snapshot of the run at `path` cannot be read.
+    #[error("cannot resume {path}: {source}")]
+    Snapshot {
+        path: PathBuf,
+        #[source]
+        source: SnapshotError,
+    },
+}
+
+impl TrainError {
+    /// A [`TrainError::Read`] of `path`.
+    pub fn read(path: &std::path::Path, source: impl Into<ReadError>) -> Self {
+        TrainError::Read {
+            path: path.to_path_buf(),
+            source: source.into(),
+        }
+    }
+}
+
+/// Why a run-directory file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// Line `line` (from 1) of a JSON-lines file.
+    #[error("line {line}: {source}")]
+    JsonLine {
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Why a snapshot or the model file cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error(transparent)]
+    Safetensors(#[from] SafeTensorError),
+    #[error(transparent)]
+    State(#[from] serde_json::Error),
+    #[error(transparent)]
+    Stack(#[from] PytorchError),
+}
+
+/// Why a snapshot cannot be restored (the messages follow `cannot resume PATH: `).
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("corrupt snapshot: {0}")]
+    Corrupt(#[from] SafeTensorError),
+    #[error("bad state: {0}")]
+    State(#[from] serde_json::Error),
+    #[error("the snapshot has no state metadata")]
+    NoState,
+    #[error("the snapshot has no tensor {name}")]
+    MissingTensor { name: String },
+    #[error("tensor {name} has dtype {dtype}, not the run's precision {precision}")]
+    WrongDtype {
+        name: String,
+        dtype: String,
+        precision: &'static str,
+    },
+    #[error("the snapshot holds {found} parameters, the configured model has {expected}")]
+    ParameterCount { found: usize, expected: usize },
 }

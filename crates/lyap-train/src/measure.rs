@@ -112,5 +112,5 @@ pub fn checkpoint_bytes<T: Real>(
         Precision::F64 => SaveDtype::F64,
     };
     save_stack(&model.stack, STACK_PREFIX, &extra, &metadata, dtype)
-        .map_err(|e| TrainError::Checkpoint(e.to_string()))
+        .map_err(|e| TrainError::Checkpoint(e.into()))
 }

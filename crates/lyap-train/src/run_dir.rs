@@ -14,7 +14,7 @@
 //! disk (`fsync`) and renamed over the target, so a killed run never leaves a half-written
 //! file; `metrics.jsonl` is rewritten whole each epoch for the same reason.
 
-use crate::error::TrainError;
+use crate::error::{ReadError, TrainError};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -79,12 +79,8 @@ pub fn write_json<V: Serialize>(path: &Path, value: &V) -> Result<(), TrainError
 
 /// Reads a JSON file.
 pub fn read_json<V: for<'de> Deserialize<'de>>(path: &Path) -> Result<V, TrainError> {
-    let read_error = |reason: String| TrainError::Read {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| read_error(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| read_error(e.to_string()))
+    let text = std::fs::read_to_string(path).map_err(|e| TrainError::read(path, e))?;
+    serde_json::from_str(&text).map_err(|e| TrainError::read(path, e))
 }
 
 /// Paths inside a run directory.
@@ -216,17 +212,19 @@ pub fn write_metrics(path: &Path, records: &[EpochRecord]) -> Result<(), TrainEr
 
 /// Reads `metrics.jsonl` (blank lines ignored).
 pub fn read_metrics(path: &Path) -> Result<Vec<EpochRecord>, TrainError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TrainError::Read {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| TrainError::read(path, e))?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, line)| {
-            serde_json::from_str(line).map_err(|e| TrainError::Read {
-                path: path.to_path_buf(),
-                reason: format!("line {}: {e}", i + 1),
+            serde_json::from_str(line).map_err(|source| {
+                TrainError::read(
+                    path,
+                    ReadError::JsonLine {
+                        line: i + 1,
+                        source,
+                    },
+                )
             })
         })
         .collect()

@@ -7,7 +7,7 @@
 //! fingerprint of the data. Random numbers need no saved state: each epoch's shuffling and
 //! dropout stream is derived from `(seed, epoch)` alone (see `crate::trainer`).
 
-use crate::error::TrainError;
+use crate::error::{SnapshotError, TrainError};
 use crate::model::Model;
 use crate::optim::Adam;
 use lyap_core::Real;
@@ -85,14 +85,13 @@ pub fn save_snapshot<T: Real>(
         .map(|(name, (dtype, bytes))| {
             TensorView::new(*dtype, vec![params.len()], bytes)
                 .map(|view| (name.to_string(), view))
-                .map_err(|e| TrainError::Checkpoint(e.to_string()))
+                .map_err(|e| TrainError::Checkpoint(e.into()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let state_json =
-        serde_json::to_string(state).map_err(|e| TrainError::Checkpoint(e.to_string()))?;
+    let state_json = serde_json::to_string(state).map_err(|e| TrainError::Checkpoint(e.into()))?;
     let metadata = HashMap::from([(STATE_KEY.to_string(), state_json)]);
     let bytes = safetensors::serialize(views, Some(metadata))
-        .map_err(|e| TrainError::Checkpoint(e.to_string()))?;
+        .map_err(|e| TrainError::Checkpoint(e.into()))?;
     crate::run_dir::write_atomic(path, &bytes)
 }
 
@@ -102,42 +101,41 @@ pub fn load_snapshot<T: Real>(
     model: &mut Model<T>,
     adam: &mut Adam<T>,
 ) -> Result<SnapshotState, TrainError> {
-    let fail = |reason: String| TrainError::Resume {
+    let fail = |source: SnapshotError| TrainError::Snapshot {
         path: path.to_path_buf(),
-        reason,
+        source,
     };
-    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let (_, header) =
-        SafeTensors::read_metadata(&bytes).map_err(|e| fail(format!("corrupt snapshot: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| fail(e.into()))?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| fail(e.into()))?;
     let state_json = header
         .metadata()
         .as_ref()
         .and_then(|m| m.get(STATE_KEY))
-        .ok_or_else(|| fail("the snapshot has no state metadata".into()))?;
-    let state: SnapshotState =
-        serde_json::from_str(state_json).map_err(|e| fail(format!("bad state: {e}")))?;
-    let tensors =
-        SafeTensors::deserialize(&bytes).map_err(|e| fail(format!("corrupt snapshot: {e}")))?;
+        .ok_or_else(|| fail(SnapshotError::NoState))?;
+    let state: SnapshotState = serde_json::from_str(state_json).map_err(|e| fail(e.into()))?;
+    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| fail(e.into()))?;
     let read = |name: &str| -> Result<Vec<T>, TrainError> {
-        let view = tensors
-            .tensor(name)
-            .map_err(|_| fail(format!("the snapshot has no tensor {name}")))?;
+        let view = tensors.tensor(name).map_err(|_| {
+            fail(SnapshotError::MissingTensor {
+                name: name.to_string(),
+            })
+        })?;
         decode(&view).ok_or_else(|| {
-            fail(format!(
-                "tensor {name} has dtype {:?}, not the run's precision {}",
-                view.dtype(),
-                T::NAME
-            ))
+            fail(SnapshotError::WrongDtype {
+                name: name.to_string(),
+                dtype: format!("{:?}", view.dtype()),
+                precision: T::NAME,
+            })
         })
     };
     let params = read("params")?;
     let (m, v) = (read("adam_m")?, read("adam_v")?);
     let count = model.parameter_count();
     if !model.assign_flat(&params) || m.len() != count || v.len() != count {
-        return Err(fail(format!(
-            "the snapshot holds {} parameters, the configured model has {count}",
-            params.len()
-        )));
+        return Err(fail(SnapshotError::ParameterCount {
+            found: params.len(),
+            expected: count,
+        }));
     }
     adam.m = m;
     adam.v = v;

@@ -60,12 +60,9 @@ pub fn load_text_file(
             path: path.to_path_buf(),
         });
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        DataError::Invalid(format!(
-            "{} is not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ))
+    let text = String::from_utf8(bytes).map_err(|source| DataError::NotUtf8 {
+        path: path.to_path_buf(),
+        source,
     })?;
     let encoded = EncodedText::new(&text, max_chars);
     text_dataset(encoded, &path.display().to_string(), seq_len, spectrum)

@@ -1,4 +1,7 @@
-use super::*;
+//! Correlations, ranks, bootstrap intervals and leave-one-out of `lyap_experiments::stats`.
+
+use lyap_experiments::stats::*;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

@@ -1,4 +1,6 @@
-use super::*;
+//! Parsing, validation and per-trial sampling of sweep specifications.
+
+use lyap_experiments::spec::*;
 
 const SPEC: &str = r#"
 trials = 3

@@ -1,7 +1,11 @@
-use super::*;
-use crate::stats::Bootstrap;
-use crate::sweep::RunStatus;
-use crate::trials::{EpochData, RunData};
+//! Correlation, early-readout and convergence tables of `lyap_experiments::analysis` on
+//! constructed sweeps.
+
+use lyap_experiments::analysis::*;
+use lyap_experiments::features::Feature;
+use lyap_experiments::stats::Bootstrap;
+use lyap_experiments::sweep::RunStatus;
+use lyap_experiments::trials::{EpochData, RunData, SweepData};
 
 /// Trial `i` of `n`: final loss `1 + i`, max exponent `0.1 * i` at every epoch (perfect
 /// order), spectrum drifting by `0.5 / epoch` towards its last value.
