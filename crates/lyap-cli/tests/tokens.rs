@@ -146,7 +146,7 @@ fn embedding_errors_are_one_line() {
         "--embedding",
         "emb.weight",
     ]);
-    assert_bad(&out, &["--embedding"]);
+    assert_bad(&out, &["--model", "--tokens"]);
 }
 
 #[test]

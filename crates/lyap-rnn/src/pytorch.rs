@@ -4,10 +4,12 @@
 //! `weight_ih_l{k}` (`G n x m`), `weight_hh_l{k}` (`G n x n`) and optionally `bias_ih_l{k}`,
 //! `bias_hh_l{k}` (`G n`), where `G` is the number of gate blocks (4 LSTM, 3 GRU, 1 RNN).
 //! Inside a larger module they sit under a prefix such as `rnn.`; other keys (a readout
-//! `fc.weight`, an embedding, ...) are ignored. [`load_stack`] finds the prefix, infers the
-//! architecture from the shapes (or metadata), checks every shape and value and returns a
-//! [`StackWeights`]. [`save_stack`] writes the same names back, with optional extra tensors and
-//! metadata, so that `torch.nn.LSTM.load_state_dict` and `lyap spectrum --model` both read it.
+//! `fc.weight`, an embedding, ...) are ignored ([`embedding`] reads a token embedding).
+//! [`load_stack`] finds the prefix, infers the architecture from the shapes (or metadata),
+//! checks every shape and value and returns a [`StackWeights`]. [`save_stack`] writes the same
+//! names back, with optional extra tensors and metadata, so that
+//! `torch.nn.LSTM.load_state_dict` and `lyap spectrum --model` both read it. Bidirectional
+//! layers (`*_reverse`) and LSTMs with a projection (`proj_size`, `weight_hr_l*`) are refused.
 
 use crate::arch::Arch;
 use crate::weights::{LayerWeights, ShapeError, StackWeights};
