@@ -32,12 +32,46 @@ fn model_with_embedding(dir: &Path) -> (PathBuf, Vec<f64>) {
     (path, table)
 }
 
-/// Runs `lyap spectrum ARGS --out OUT` and returns the JSON's mean exponents.
-fn exponents(args: &[&str], out: &Path) -> Vec<f64> {
-    let mut all = args.to_vec();
-    all.extend(["--out", path_str(out)]);
-    lyap_ok(&all);
-    numbers(&read_json(out)["exponents"]["mean"])
+/// The mean exponents (from the JSON) of `lyap spectrum --model MODEL --tokens TOKENS` and of
+/// `lyap spectrum --model MODEL --inputs INPUTS`, in that order.
+fn tokens_and_inputs(dir: &Path, model: &Path, tokens: &Path, inputs: &Path) -> [Vec<f64>; 2] {
+    [
+        ("--tokens", tokens, "tokens.json"),
+        ("--inputs", inputs, "inputs.json"),
+    ]
+    .map(|(flag, path, json)| {
+        let out = dir.join(json);
+        lyap_ok(&[
+            "spectrum",
+            "--model",
+            path_str(model),
+            flag,
+            path_str(path),
+            "--out",
+            path_str(&out),
+        ]);
+        numbers(&read_json(&out)["exponents"]["mean"])
+    })
+}
+
+/// Runs `lyap spectrum --model MODEL --tokens TOKENS EXTRA`.
+fn spectrum_of_tokens(model: &Path, tokens: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "spectrum",
+        "--model",
+        path_str(model),
+        "--tokens",
+        path_str(tokens),
+    ];
+    args.extend_from_slice(extra);
+    lyap(&args)
+}
+
+/// `DIR/inputs.npy`: one float sequence of 4 steps of size 3.
+fn small_inputs(dir: &Path) -> PathBuf {
+    let inputs = dir.join("inputs.npy");
+    write_npy_f64(&inputs, &[1, 4, 3], &pseudo_random(12, 1));
+    inputs
 }
 
 fn assert_bad(output: &std::process::Output, culprits: &[&str]) {
@@ -65,40 +99,24 @@ fn tokens_go_through_the_embedding_bit_for_bit() {
     let input_path = dir.path().join("embedded.npy");
     write_npy_f64(&input_path, &[batch, steps, DIM], &rows);
 
-    let model = path_str(&model);
-    let by_tokens = exponents(
-        &[
-            "spectrum",
-            "--model",
-            model,
-            "--tokens",
-            path_str(&token_path),
-        ],
-        &dir.path().join("tokens.json"),
-    );
-    let by_inputs = exponents(
-        &[
-            "spectrum",
-            "--model",
-            model,
-            "--inputs",
-            path_str(&input_path),
-        ],
-        &dir.path().join("inputs.json"),
-    );
+    let [by_tokens, by_inputs] = tokens_and_inputs(dir.path(), &model, &token_path, &input_path);
     assert_eq!(by_tokens.len(), 16);
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&by_tokens), bits(&by_inputs));
     // Naming the embedding gives the same; the summary says which tensor was used.
-    let stdout = lyap_ok(&[
-        "spectrum",
-        "--model",
-        model,
-        "--tokens",
-        path_str(&token_path),
-        "--embedding",
-        "emb.weight",
-    ]);
+    let named = dir.path().join("named.json");
+    let flags = ["--embedding", "emb.weight", "--out", path_str(&named)];
+    let out = spectrum_of_tokens(&model, &token_path, &flags);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        bits(&numbers(&read_json(&named)["exponents"]["mean"])),
+        bits(&by_inputs)
+    );
     assert!(stdout.contains("emb.weight"), "{stdout}");
 }
 
@@ -106,32 +124,14 @@ fn tokens_go_through_the_embedding_bit_for_bit() {
 fn embedding_errors_are_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let (model, _) = model_with_embedding(dir.path());
-    let model = path_str(&model);
     // A token id at or above V names the value and V.
     let token_path = dir.path().join("tokens.npy");
     write_npy_i64(&token_path, &[1, 4], &[0, 3, VOCAB as i64, 1]);
-    let out = lyap(&[
-        "spectrum",
-        "--model",
-        model,
-        "--tokens",
-        path_str(&token_path),
-    ]);
+    let out = spectrum_of_tokens(&model, &token_path, &[]);
     assert_bad(&out, &["token 11", "[0, 11)", "emb.weight"]);
     // --embedding naming a missing key or a tensor of the wrong shape.
     write_npy_i64(&token_path, &[1, 4], &[0, 3, 2, 1]);
-    let tokens = path_str(&token_path);
-    let run = |key: &str| {
-        lyap(&[
-            "spectrum",
-            "--model",
-            model,
-            "--tokens",
-            tokens,
-            "--embedding",
-            key,
-        ])
-    };
+    let run = |key: &str| spectrum_of_tokens(&model, &token_path, &["--embedding", key]);
     assert_bad(&run("encoder.weight"), &["missing key encoder.weight"]);
     assert_bad(&run("fc.weight"), &["fc.weight", "[11, 4]", "[V, 3]"]);
     // --embedding needs --model and --tokens.
@@ -163,44 +163,17 @@ fn one_hot_tokens_are_unchanged_without_an_embedding() {
         .collect();
     let input_path = dir.path().join("one_hot.npy");
     write_npy_f64(&input_path, &[1, 6, 5], &one_hot);
-    let model = path_str(&path);
-    let a = exponents(
-        &[
-            "spectrum",
-            "--model",
-            model,
-            "--tokens",
-            path_str(&token_path),
-        ],
-        &dir.path().join("a.json"),
-    );
-    let b = exponents(
-        &[
-            "spectrum",
-            "--model",
-            model,
-            "--inputs",
-            path_str(&input_path),
-        ],
-        &dir.path().join("b.json"),
-    );
+    let [a, b] = tokens_and_inputs(dir.path(), &path, &token_path, &input_path);
     assert_eq!(a, b);
     write_npy_i64(&token_path, &[1, 2], &[0, 5]);
-    let out = lyap(&[
-        "spectrum",
-        "--model",
-        model,
-        "--tokens",
-        path_str(&token_path),
-    ]);
+    let out = spectrum_of_tokens(&path, &token_path, &[]);
     assert_bad(&out, &["token 5", "[0, 5)", "input size"]);
 }
 
 #[test]
 fn torch_checkpoints_get_the_conversion_command() {
     let dir = tempfile::tempdir().unwrap();
-    let inputs = dir.path().join("inputs.npy");
-    write_npy_f64(&inputs, &[1, 4, 3], &pseudo_random(12, 1));
+    let inputs = small_inputs(dir.path());
     // torch.save writes a zip archive (PyTorch >= 1.6) or a pickle (older, or a .pth).
     let cases: [(&str, &[u8]); 3] = [
         ("model.pt", b"PK\x03\x04\x14\x00\x00\x00archive/data.pkl"),
@@ -238,6 +211,7 @@ fn torch_checkpoints_get_the_conversion_command() {
 #[test]
 fn lstm_with_projection_is_refused() {
     let dir = tempfile::tempdir().unwrap();
+    let inputs = small_inputs(dir.path());
     let path = dir.path().join("proj.safetensors");
     let weights = StackWeights::<f64>::random(Arch::Lstm, 3, 4, 1, true, 0.5, 5);
     let projection = ExtraTensor {
@@ -246,8 +220,6 @@ fn lstm_with_projection_is_refused() {
         values: pseudo_random(8, 6),
     };
     write_model(&path, &weights, "lstm.", &[projection]);
-    let inputs = dir.path().join("inputs.npy");
-    write_npy_f64(&inputs, &[1, 4, 3], &pseudo_random(12, 1));
     let out = lyap(&[
         "spectrum",
         "--model",
