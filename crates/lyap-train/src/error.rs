@@ -28,12 +28,15 @@ pub enum DataError {
         found: usize,
         expected: usize,
     },
+    /// `source` is the parser's error, `None` for a number that is infinite or NaN.
     #[error("{path}:{line}: value {column} ('{text}') is not a finite number")]
     NotANumber {
         path: PathBuf,
         line: usize,
         column: usize,
         text: String,
+        #[source]
+        source: Option<std::num::ParseFloatError>,
     },
     #[error("{what} has {available} steps, too short for one sequence of {needed} (seq_len + 1)")]
     TooShort {

@@ -108,12 +108,13 @@ pub fn parse_recording(path: &Path, text: &str) -> Result<Recording, DataError> 
             let field = field.trim();
             match field.parse::<f64>() {
                 Ok(value) if value.is_finite() => frames.push(value),
-                _ => {
+                parsed => {
                     return Err(DataError::NotANumber {
                         path: path.to_path_buf(),
                         line: index + 1,
                         column: column + 1,
                         text: field.to_string(),
+                        source: parsed.err(),
                     })
                 }
             }
