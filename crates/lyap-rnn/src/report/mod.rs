@@ -10,10 +10,15 @@
 use crate::arch::LstmState;
 use crate::weights::StackWeights;
 use lyap_core::{summarize, Real, Spectrum, SpectrumSummary};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt::Write;
+use serde::{Deserialize, Serialize};
 use std::str::FromStr;
+
+mod json;
+mod trace;
+
+use json::{null_nan, null_neg_inf};
+pub use json::{OptionalSummaryJson, SummaryJson};
+pub use trace::{trace_csv, TraceError, TraceTable};
 
 /// Base of the logarithm the exponents are expressed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -116,38 +121,6 @@ pub struct ExponentStats {
     pub sem: Vec<f64>,
 }
 
-/// `"summary"`: features of the mean spectrum ([`lyap_core::summarize`]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SummaryInfo {
-    #[serde(with = "null_neg_inf")]
-    pub max: f64,
-    #[serde(with = "null_neg_inf")]
-    pub mean: f64,
-    #[serde(with = "null_neg_inf")]
-    pub min: f64,
-    #[serde(with = "null_nan")]
-    pub variance: f64,
-    #[serde(with = "null_neg_inf")]
-    pub sum: f64,
-    pub n_positive: usize,
-    #[serde(with = "null_nan")]
-    pub kaplan_yorke_dimension: f64,
-}
-
-impl From<SpectrumSummary> for SummaryInfo {
-    fn from(s: SpectrumSummary) -> Self {
-        Self {
-            max: s.max,
-            mean: s.mean,
-            min: s.min,
-            variance: s.variance,
-            sum: s.sum,
-            n_positive: s.n_positive,
-            kaplan_yorke_dimension: s.kaplan_yorke_dimension,
-        }
-    }
-}
-
 /// `"timing"`: wall-clock seconds of the spectrum computation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
@@ -163,7 +136,9 @@ pub struct SpectrumReport {
     /// `per_sequence[b][i]`: exponent `i` of sequence `b`.
     #[serde(with = "null_neg_inf")]
     pub per_sequence: Vec<Vec<f64>>,
-    pub summary: SummaryInfo,
+    /// Features of the mean spectrum ([`lyap_core::summarize`]).
+    #[serde(with = "SummaryJson")]
+    pub summary: SpectrumSummary,
     pub timing: Timing,
     /// Human-readable notes on diverged or undefined values.
     #[serde(default)]
@@ -187,7 +162,7 @@ impl SpectrumReport {
             .iter()
             .map(|s| convert(&s.exponents))
             .collect();
-        let summary = summarize(&exponents.mean).into();
+        let summary = summarize(&exponents.mean);
         let warnings = warnings(&exponents, spectrum.per_sequence.len());
         Self {
             model,
@@ -247,97 +222,11 @@ fn warnings(exponents: &ExponentStats, batch: usize) -> Vec<String> {
     out
 }
 
-/// Values that JSON writes with non-finite `f64`s replaced by `null`.
-trait Nullable: Sized {
-    type Repr: Serialize + DeserializeOwned;
-    fn to_repr(&self) -> Self::Repr;
-    fn from_repr(repr: Self::Repr, null: f64) -> Self;
-}
-
-impl Nullable for f64 {
-    type Repr = Option<f64>;
-    fn to_repr(&self) -> Option<f64> {
-        self.is_finite().then_some(*self)
-    }
-    fn from_repr(repr: Option<f64>, null: f64) -> Self {
-        repr.unwrap_or(null)
-    }
-}
-
-impl<V: Nullable> Nullable for Vec<V> {
-    type Repr = Vec<V::Repr>;
-    fn to_repr(&self) -> Self::Repr {
-        self.iter().map(Nullable::to_repr).collect()
-    }
-    fn from_repr(repr: Self::Repr, null: f64) -> Self {
-        repr.into_iter().map(|r| V::from_repr(r, null)).collect()
-    }
-}
-
-fn serialize_nullable<V: Nullable, S: Serializer>(value: &V, s: S) -> Result<S::Ok, S::Error> {
-    value.to_repr().serialize(s)
-}
-
-fn deserialize_nullable<'de, V: Nullable, D: Deserializer<'de>>(
-    d: D,
-    null: f64,
-) -> Result<V, D::Error> {
-    V::Repr::deserialize(d).map(|r| V::from_repr(r, null))
-}
-
-/// Non-finite written as `null`, `null` read as `-inf`.
-mod null_neg_inf {
-    use super::*;
-    pub(super) fn serialize<V: Nullable, S: Serializer>(v: &V, s: S) -> Result<S::Ok, S::Error> {
-        serialize_nullable(v, s)
-    }
-    pub(super) fn deserialize<'de, V: Nullable, D: Deserializer<'de>>(d: D) -> Result<V, D::Error> {
-        deserialize_nullable(d, f64::NEG_INFINITY)
-    }
-}
-
-/// Non-finite written as `null`, `null` read as `NaN`.
-mod null_nan {
-    use super::*;
-    pub(super) fn serialize<V: Nullable, S: Serializer>(v: &V, s: S) -> Result<S::Ok, S::Error> {
-        serialize_nullable(v, s)
-    }
-    pub(super) fn deserialize<'de, V: Nullable, D: Deserializer<'de>>(d: D) -> Result<V, D::Error> {
-        deserialize_nullable(d, f64::NAN)
-    }
-}
-
-/// CSV text with header `sequence,step,exponent_1,..,exponent_k` and one row per sequence
-/// (0-based index in the batch) and measured QR step (1-based), each value the running
-/// estimate `acc / step` in `log_base`. The last row of a sequence equals its final
-/// exponents. Non-finite values are written as `-inf`, `inf` or `NaN`.
-pub fn trace_csv(spectrum: &Spectrum, log_base: LogBase) -> String {
-    let k = spectrum
-        .per_sequence
-        .first()
-        .map_or(0, |s| s.exponents.len());
-    let mut out = String::from("sequence,step");
-    for i in 1..=k {
-        let _ = write!(out, ",exponent_{i}");
-    }
-    out.push('\n');
-    for (b, sequence) in spectrum.per_sequence.iter().enumerate() {
-        for point in &sequence.trace {
-            let _ = write!(out, "{b},{}", point.step);
-            for &value in &point.estimate {
-                let _ = write!(out, ",{}", log_base.convert(value));
-            }
-            out.push('\n');
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::arch::Arch;
-    use lyap_core::{column_statistics, SequenceSpectrum, TracePoint};
+    use lyap_core::{column_statistics, SequenceSpectrum};
 
     fn spectrum(rows: &[Vec<f64>]) -> Spectrum {
         let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
@@ -427,33 +316,5 @@ mod tests {
         );
         assert_eq!(bits.config.log_base.name(), "2");
         assert!(bits.warnings.iter().any(|w| w.contains("single sequence")));
-    }
-
-    #[test]
-    fn rows_per_sequence_and_step_in_bits() {
-        let ln2 = std::f64::consts::LN_2;
-        let sequence = SequenceSpectrum {
-            exponents: vec![ln2, -ln2],
-            trace: vec![
-                TracePoint {
-                    step: 1,
-                    estimate: vec![2.0 * ln2, f64::NEG_INFINITY],
-                },
-                TracePoint {
-                    step: 2,
-                    estimate: vec![ln2, -ln2],
-                },
-            ],
-        };
-        let spectrum = Spectrum {
-            statistics: column_statistics(&[&sequence.exponents]),
-            per_sequence: vec![sequence.clone(), sequence],
-        };
-        let csv = trace_csv(&spectrum, LogBase::Two);
-        let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "sequence,step,exponent_1,exponent_2");
-        assert_eq!(lines[1], "0,1,2,-inf");
-        assert_eq!(lines[4], "1,2,1,-1");
-        assert_eq!(lines.len(), 5);
     }
 }
