@@ -26,5 +26,5 @@ pub mod trainer;
 pub use config::{Precision, TaskName, TrainConfig};
 pub use error::{DataError, TrainError};
 pub use model::{DropoutMasks, Model, ModelShape, ModelWorkspace};
-pub use run_dir::{EpochRecord, RunDir, RunState, RunSummary, Status};
+pub use run_dir::{EpochRecord, RunDir, RunState, RunStatus, RunSummary, RunWriter};
 pub use trainer::{resume, train, Control, Outcome, Silent, TrainObserver};

@@ -25,8 +25,8 @@ use crate::measure::{checkpoint_bytes, epoch_spectrum};
 use crate::model::{DropoutMasks, Model, ModelShape};
 use crate::optim::{learning_rate, Learner};
 use crate::run_dir::{
-    read_json, read_metrics, write_atomic, write_json, write_metrics, write_npy, EpochRecord,
-    EpochSpectrumSummary, RunDir, RunState, RunSummary, Status,
+    read_json, read_metrics, write_atomic, write_json, write_npy, EpochRecord, RunDir, RunState,
+    RunStatus, RunSummary, RunWriter,
 };
 use crate::snapshot::{load_snapshot, save_snapshot, SnapshotState};
 use lyap_core::Real;
@@ -84,7 +84,7 @@ pub fn train(
         });
     }
     let dataset = config.load_dataset()?;
-    write_json(&dir.config(), config)?;
+    RunWriter::create(out, config, Some(config.epochs))?;
     write_spectrum_inputs(&dir, &dataset)?;
     dispatch(config, &dataset, &dir, false, observer)
 }
@@ -142,13 +142,13 @@ fn dispatch(
     };
     if let Err(error) = &result {
         let done = read_metrics(&dir.metrics()).map_or(0, |r| r.len());
-        let status = Status {
+        let status = RunStatus {
             status: RunState::Failed,
             reason: Some(error.to_string()),
             epochs_completed: done,
-            epochs_planned: config.epochs,
+            epochs_planned: Some(config.epochs),
         };
-        let _ = write_json(&dir.status(), &status);
+        let _ = dir.write_status(&status);
     }
     result
 }
@@ -179,9 +179,9 @@ pub fn model_shape(config: &TrainConfig, dataset: &Dataset) -> ModelShape {
 struct Run<'a, T: Real> {
     config: &'a TrainConfig,
     dataset: &'a Dataset,
-    dir: &'a RunDir,
+    /// The run directory and the epoch records so far.
+    writer: RunWriter,
     learner: Learner<T>,
-    records: Vec<EpochRecord>,
     best: Option<(usize, f64)>,
 }
 
@@ -229,27 +229,20 @@ impl<'a, T: Real> Run<'a, T> {
         Ok(Self {
             config,
             dataset,
-            dir,
+            writer: RunWriter::with_records(dir.clone(), records, Some(config.epochs)),
             learner,
-            records,
             best,
         })
     }
 
     fn status(&self, status: RunState, reason: Option<String>) -> Result<(), TrainError> {
-        let status = Status {
-            status,
-            reason,
-            epochs_completed: self.records.len(),
-            epochs_planned: self.config.epochs,
-        };
-        write_json(&self.dir.status(), &status)
+        self.writer.write_status(status, reason)
     }
 
     fn epochs(&mut self, observer: &mut dyn TrainObserver) -> Result<Outcome, TrainError> {
-        let first = self.records.len() + 1;
+        let first = self.writer.records().len() + 1;
         observer.run_started(self.dataset, self.config, first);
-        write_metrics(&self.dir.metrics(), &self.records)?;
+        self.writer.write_metrics()?;
         self.status(RunState::Running, None)?;
         for epoch in first..=self.config.epochs {
             let start = Instant::now();
@@ -257,7 +250,7 @@ impl<'a, T: Real> Run<'a, T> {
             let Some(train_loss) = self.train_epoch(epoch, lr, observer)? else {
                 self.status(RunState::Interrupted, Some("stopped on request".into()))?;
                 return Ok(Outcome::Interrupted {
-                    epochs_completed: self.records.len(),
+                    epochs_completed: self.writer.records().len(),
                 });
             };
             let val_loss = self.mean_loss(&self.dataset.val);
@@ -269,19 +262,19 @@ impl<'a, T: Real> Run<'a, T> {
             let train_seconds = start.elapsed().as_secs_f64();
             let mut record = EpochRecord {
                 epoch,
-                train_loss,
-                val_loss,
-                lr,
-                train_seconds,
-                le_seconds: 0.0,
+                train_loss: Some(train_loss),
+                val_loss: Some(val_loss),
+                lr: Some(lr),
+                train_seconds: Some(train_seconds),
+                le_seconds: Some(0.0),
                 spectrum: None,
             };
             self.record_epoch(&mut record, observer)?;
             observer.epoch_finished(&record);
         }
-        let summary = RunSummary::of(&self.records)
+        let summary = RunSummary::of(self.writer.records())
             .ok_or_else(|| TrainError::Config("no epoch was run (--epochs 0?)".into()))?;
-        write_json(&self.dir.summary(), &summary)?;
+        write_json(&self.writer.dir().summary(), &summary)?;
         self.status(RunState::Completed, None)?;
         Ok(Outcome::Completed(summary))
     }
@@ -360,22 +353,25 @@ impl<'a, T: Real> Run<'a, T> {
                 config,
                 epoch,
             )?;
-            record.le_seconds = start.elapsed().as_secs_f64();
-            let summary = lyap_core::summarize(&report.exponents.mean);
-            record.spectrum = Some(EpochSpectrumSummary::from(&summary));
-            write_atomic(&self.dir.spectrum(epoch), report.to_json().as_bytes())?;
+            record.le_seconds = Some(start.elapsed().as_secs_f64());
+            record.spectrum = Some(lyap_core::summarize(&report.exponents.mean));
+            let dir = self.writer.dir();
+            dir.write_spectrum(epoch, &report)?;
             if let Some(trace) = trace {
-                write_atomic(&self.dir.trace(epoch), trace.as_bytes())?;
+                dir.write_trace(epoch, &trace)?;
             }
         }
         let checkpoint = checkpoint_bytes(&self.learner.model, &self.dataset.kind, config, epoch)?;
-        write_atomic(&self.dir.checkpoint(epoch), &checkpoint)?;
-        if self.best.is_none_or(|(_, loss)| record.val_loss < loss) {
-            self.best = Some((epoch, record.val_loss));
-            write_atomic(&self.dir.best_checkpoint(), &checkpoint)?;
+        let dir = self.writer.dir();
+        write_atomic(&dir.checkpoint(epoch), &checkpoint)?;
+        let improved = record
+            .val_loss
+            .filter(|&v| self.best.is_none_or(|(_, best)| v < best));
+        if let Some(val_loss) = improved {
+            self.best = Some((epoch, val_loss));
+            write_atomic(&dir.best_checkpoint(), &checkpoint)?;
         }
-        self.records.push(record.clone());
-        write_metrics(&self.dir.metrics(), &self.records)?;
+        self.writer.append_epoch(record.clone())?;
         let state = SnapshotState {
             epochs_completed: epoch,
             adam_step: self.learner.adam.step,
@@ -384,7 +380,7 @@ impl<'a, T: Real> Run<'a, T> {
             data_fingerprint: fingerprint(self.dataset),
         };
         save_snapshot(
-            &self.dir.snapshot(),
+            &self.writer.dir().snapshot(),
             &self.learner.model,
             &self.learner.adam,
             &state,

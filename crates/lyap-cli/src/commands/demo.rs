@@ -91,17 +91,21 @@ pub fn table(records: &[EpochRecord]) -> String {
         let (max, mean) = r
             .spectrum
             .as_ref()
-            .map_or((None, None), |s| (s.max, s.mean));
-        let show = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:+.4}"));
+            .map_or((f64::NAN, f64::NAN), |s| (s.max, s.mean));
+        let show = |v: f64| match v.is_finite() {
+            true => format!("{v:+.4}"),
+            false => "-".to_string(),
+        };
+        let or_nan = |x: Option<f64>| x.unwrap_or(f64::NAN);
         out.push_str(&format!(
             "{:>5}  {:>10.4}  {:>10.4}  {:>9}  {:>9}  {:>8.2}  {:>8.2}\n",
             r.epoch,
-            r.train_loss,
-            r.val_loss,
+            or_nan(r.train_loss),
+            or_nan(r.val_loss),
             show(max),
             show(mean),
-            r.train_seconds,
-            r.le_seconds
+            or_nan(r.train_seconds),
+            or_nan(r.le_seconds)
         ));
     }
     out
@@ -111,8 +115,11 @@ pub fn table(records: &[EpochRecord]) -> String {
 /// `plots/spectra.{svg,png}` (mean exponent vs index, one line per epoch coloured by epoch).
 pub fn write_plots(run: &RunDir, records: &[EpochRecord]) -> CliResult<Vec<PathBuf>> {
     let dir = run.root.join("plots");
-    let curve = |f: fn(&EpochRecord) -> f64| -> Vec<(f64, f64)> {
-        records.iter().map(|r| (r.epoch as f64, f(r))).collect()
+    let curve = |f: fn(&EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
+        records
+            .iter()
+            .map(|r| (r.epoch as f64, f(r).unwrap_or(f64::NAN)))
+            .collect()
     };
     let losses = LineChart::new("loss per epoch", "epoch", "loss")
         .with_series("train", curve(|r| r.train_loss))

@@ -195,18 +195,26 @@ pub fn print_summary(summary: &RunSummary, dir: &std::path::Path) {
 
 /// One line per finished epoch.
 pub fn epoch_line(record: &EpochRecord, epochs: usize) -> String {
+    let or_nan = |x: Option<f64>| x.unwrap_or(f64::NAN);
     let spectrum = record.spectrum.as_ref().map_or(String::new(), |s| {
-        let show = |x: Option<f64>| x.map_or("-inf".to_string(), |v| format!("{v:+.4}"));
+        let show = |v: f64| match v.is_finite() {
+            true => format!("{v:+.4}"),
+            false => "-inf".to_string(),
+        };
         format!(
             "  max LE {}  mean LE {}  ({:.1} s)",
             show(s.max),
             show(s.mean),
-            record.le_seconds
+            or_nan(record.le_seconds)
         )
     });
     format!(
         "epoch {:>3}/{epochs}  train {:.4}  val {:.4}  lr {:.2e}  ({:.1} s){spectrum}",
-        record.epoch, record.train_loss, record.val_loss, record.lr, record.train_seconds
+        record.epoch,
+        or_nan(record.train_loss),
+        or_nan(record.val_loss),
+        or_nan(record.lr),
+        or_nan(record.train_seconds)
     )
 }
 
