@@ -39,28 +39,32 @@ impl Feature {
         }
     }
 
-    /// The feature of `exponents`:
-    /// - max, min, mean (`sum / k`; `-inf` if any exponent is `-inf`);
+    /// The feature of `exponents`. Max, mean, min, variance, n_positive and the
+    /// Kaplan-Yorke dimension are those of [`lyap_core::summarize`] (the spectrum report's
+    /// `"summary"`, DESIGN.md section 6): max, min, mean `sum / k` (`-inf` if any exponent is
+    /// `-inf`), population variance `sum (x - xbar)^2 / m` of the `m` finite exponents (NaN
+    /// if none), the number of exponents `> 0` and `j + (sum_{i<=j} lambda_i) /
+    /// |lambda_{j+1}|`. Computed here:
     /// - median (middle value, or the mean of the two middle values, of the sorted exponents);
-    /// - variance: population variance `sum (x - xbar)^2 / m` of the `m` finite exponents
-    ///   (NaN if none), as in `lyap spectrum`'s summary;
-    /// - top10_mean: mean of the 10 largest exponents (all of them if fewer);
-    /// - n_positive: number of exponents `> 0`;
-    /// - kaplan_yorke_dimension: `j + (sum_{i<=j} lambda_i) / |lambda_{j+1}|` (lyap-core).
+    /// - top10_mean: mean of the 10 largest exponents (all of them if fewer).
     ///
     /// NaN for an empty spectrum.
     pub fn compute(self, exponents: &[f64]) -> f64 {
         if exponents.is_empty() {
             return f64::NAN;
         }
-        let k = exponents.len() as f64;
-        let mut sorted = exponents.to_vec();
-        sorted.sort_by(|a, b| b.total_cmp(a)); // descending
+        let summary = || lyap_core::summarize(exponents);
+        let sorted = || {
+            let mut sorted = exponents.to_vec();
+            sorted.sort_by(|a, b| b.total_cmp(a)); // descending
+            sorted
+        };
         match self {
-            Feature::Max => sorted[0],
-            Feature::Min => sorted[sorted.len() - 1],
-            Feature::Mean => exponents.iter().sum::<f64>() / k,
+            Feature::Max => summary().max,
+            Feature::Min => summary().min,
+            Feature::Mean => summary().mean,
             Feature::Median => {
+                let sorted = sorted();
                 let m = sorted.len();
                 if m % 2 == 1 {
                     sorted[m / 2]
@@ -68,20 +72,14 @@ impl Feature {
                     0.5 * (sorted[m / 2 - 1] + sorted[m / 2])
                 }
             }
-            Feature::Variance => {
-                let finite: Vec<f64> = sorted.iter().copied().filter(|x| x.is_finite()).collect();
-                if finite.is_empty() {
-                    return f64::NAN;
-                }
-                let mean = finite.iter().sum::<f64>() / finite.len() as f64;
-                finite.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / finite.len() as f64
-            }
+            Feature::Variance => summary().variance,
             Feature::Top10Mean => {
+                let sorted = sorted();
                 let top = &sorted[..sorted.len().min(10)];
                 top.iter().sum::<f64>() / top.len() as f64
             }
-            Feature::NPositive => exponents.iter().filter(|&&x| x > 0.0).count() as f64,
-            Feature::KaplanYorke => lyap_core::stats::kaplan_yorke_dimension(exponents),
+            Feature::NPositive => summary().n_positive as f64,
+            Feature::KaplanYorke => summary().kaplan_yorke_dimension,
         }
     }
 }

@@ -4,7 +4,8 @@
 //! - [`spec`]: the TOML sweep specification and deterministic per-trial sampling;
 //! - [`sweep`]: running trials as subprocesses (workers, shards, kill-safe restarts, locks)
 //!   and [`slurm`] job-array scripts;
-//! - [`trials`]: reading run directories; [`features`]: spectrum features;
+//! - [`trials`]: reading run directories (through `lyap_train::run_dir`, the owner of their
+//!   format), a sweep's trials or any directory of runs; [`features`]: spectrum features;
 //! - [`stats`] and [`ridge`]: correlations, bootstrap intervals, ranks, leave-one-out ridge;
 //! - [`analysis`]: correlations, early readout and convergence tables; [`figures`] and
 //!   [`report`]: the figures, CSV tables and self-contained HTML report (`analyze_sweep`,
@@ -64,6 +65,13 @@ pub enum ExperimentError {
     Sweep(String),
     #[error(transparent)]
     Plot(#[from] lyap_plot::PlotError),
+    /// A run directory that lyap-train's reader (`lyap_train::run_dir`) rejects.
+    #[error(transparent)]
+    Run(#[from] lyap_train::TrainError),
+    /// A directory to analyse that holds no run: missing, empty, or neither a sweep directory
+    /// (`sweep.json`) nor a directory with run directories in it.
+    #[error("{}: no runs found (expected a sweep directory or a directory of run directories)", path.display())]
+    NoRuns { path: PathBuf },
 }
 
 impl ExperimentError {
@@ -104,7 +112,9 @@ impl ExperimentError {
             | Self::SpecFile { .. }
             | Self::Format { .. }
             | Self::Json { .. }
-            | Self::Sweep(_) => true,
+            | Self::Sweep(_)
+            | Self::NoRuns { .. } => true,
+            Self::Run(error) => matches!(error, lyap_train::TrainError::Read { .. }),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::analysis::{analyze, AnalysisOptions, SweepAnalysis};
 use crate::figures::{run_figures, sweep_figures, FigureFile};
-use crate::sweep::{RunStatus, SweepDir};
+use crate::sweep::SweepDir;
 use crate::tables::{all_tables, Table};
 use crate::trials::{load_run, load_sweep};
 use crate::{create_dir, write_atomic, Result};
@@ -73,11 +73,7 @@ pub fn run_report(run_dir: &Path, formats: &[&str]) -> Result<RunReportOutput> {
     create_dir(&out_dir)?;
     let figures = run_figures(&run, &out_dir, formats)?;
     let mut body = String::new();
-    let status = match &run.status {
-        RunStatus::Completed => "completed".to_string(),
-        RunStatus::Failed(reason) => format!("failed: {reason}"),
-        RunStatus::Incomplete => "incomplete".to_string(),
-    };
+    let status = run.status_text();
     let _ = writeln!(
         body,
         "<p>Status: {}. Epochs: {}. Best validation loss: {}.</p>",

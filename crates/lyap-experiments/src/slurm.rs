@@ -70,6 +70,12 @@ pub fn emit_slurm(
     lines.join("\n") + "\n"
 }
 
+/// The CPUs Slurm allotted this task, if it runs under Slurm with `--cpus-per-task`.
+pub fn slurm_cpus_per_task() -> Option<usize> {
+    let value = std::env::var("SLURM_CPUS_PER_TASK").ok()?;
+    value.trim().parse().ok().filter(|&cpus| cpus > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

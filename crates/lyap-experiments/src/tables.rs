@@ -3,7 +3,6 @@
 //! round-trip formatting (`NaN`, `inf`, `-inf` for non-finite values).
 
 use crate::analysis::SweepAnalysis;
-use crate::sweep::RunStatus;
 use crate::trials::RunData;
 
 /// A table: header and rows of cells.
@@ -201,10 +200,7 @@ pub fn failed(analysis: &SweepAnalysis) -> Table {
             let mut row = vec![trial_index(run), run.name.clone()];
             row.extend(param_cells(run, names));
             row.push(run.epochs.len().to_string());
-            row.push(match &run.status {
-                RunStatus::Failed(reason) => reason.clone(),
-                _ => String::new(),
-            });
+            row.push(run.failure().unwrap_or_default().to_string());
             row
         })
         .collect();

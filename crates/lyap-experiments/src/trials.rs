@@ -1,22 +1,29 @@
-//! Reading `lyap train` run directories: epochs, losses, spectra, status, and a sweep's
-//! trials with their sampled hyperparameters.
+//! Reading run directories for analysis: epochs, losses, spectra and status through
+//! lyap-train's readers (`lyap_train::run_dir`, the owner of the format), and the runs of a
+//! sweep (hyperparameters from its `sweep.json`) or of any directory of run directories
+//! (hyperparameters from each run's `config.json`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use lyap_train::run_dir::RunDir;
+use lyap_train::{RunState, RunStatus};
+
 use crate::spec::FlagValue;
-use crate::sweep::{run_status, RunStatus, SweepDir};
-use crate::{read_json, ExperimentError, Result};
+use crate::sweep::{trial_status, SweepDir};
+use crate::{ExperimentError, Result};
 
 /// One epoch of a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochData {
     pub epoch: usize,
+    /// NaN when the record has none.
     pub train_loss: f64,
+    /// NaN when the record has none.
     pub val_loss: f64,
     /// `exponents.mean` of `spectra/epoch_NNN.json` (null read as `-inf`), if measured.
     pub spectrum: Option<Vec<f64>>,
-    /// `exponents.sem` (NaN where null), if present.
+    /// `exponents.sem` (NaN where null), if measured.
     pub spectrum_sem: Option<Vec<f64>>,
 }
 
@@ -24,11 +31,13 @@ pub struct EpochData {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunData {
     pub dir: PathBuf,
-    /// Sweep trial index (None for a stand-alone run).
+    /// Sweep trial index, or the position of the run among a directory's runs (None for a
+    /// stand-alone run).
     pub index: Option<usize>,
     pub name: String,
     pub params: BTreeMap<String, FlagValue>,
-    pub status: RunStatus,
+    /// `status.json` (None when the run has none).
+    pub status: Option<RunStatus>,
     pub epochs: Vec<EpochData>,
 }
 
@@ -62,141 +71,174 @@ impl RunData {
             .find(|e| e.epoch == epoch)
             .and_then(|e| e.spectrum.as_ref())
     }
-}
 
-fn number_or_nan(value: Option<&serde_json::Value>) -> f64 {
-    value.and_then(|v| v.as_f64()).unwrap_or(f64::NAN)
-}
-
-/// Reads a JSON array of numbers with `null` mapped to `null_value`.
-fn number_array(value: Option<&serde_json::Value>, null_value: f64) -> Option<Vec<f64>> {
-    value?
-        .as_array()?
-        .iter()
-        .map(|v| {
-            if v.is_null() {
-                Some(null_value)
-            } else {
-                v.as_f64()
-            }
-        })
-        .collect()
-}
-
-/// Reads `spectra/epoch_NNN.json` of `run_dir` (None when absent).
-/// `exponents.mean` and `exponents.sem` of one spectrum file.
-type SpectrumFile = (Vec<f64>, Option<Vec<f64>>);
-
-fn read_spectrum(run_dir: &Path, epoch: usize) -> Result<Option<SpectrumFile>> {
-    let path = run_dir
-        .join("spectra")
-        .join(format!("epoch_{epoch:03}.json"));
-    if !path.exists() {
-        return Ok(None);
+    /// For a failed run, the reason.
+    pub fn failure(&self) -> Option<&str> {
+        self.status.as_ref().and_then(RunStatus::failure)
     }
-    let value = read_json(&path)?;
-    let exponents = value.get("exponents");
-    let mean = number_array(exponents.and_then(|e| e.get("mean")), f64::NEG_INFINITY)
-        .ok_or_else(|| ExperimentError::format(&path, "no numeric `exponents.mean` array"))?;
-    let sem = number_array(exponents.and_then(|e| e.get("sem")), f64::NAN);
-    Ok(Some((mean, sem)))
+
+    /// `completed`, `failed: REASON` or `incomplete` (no status, running or interrupted).
+    pub fn status_text(&self) -> String {
+        match (self.status.as_ref().map(|s| s.status), self.failure()) {
+            (Some(RunState::Completed), _) => "completed".into(),
+            (_, Some(reason)) => format!("failed: {reason}"),
+            _ => "incomplete".into(),
+        }
+    }
 }
 
 /// Reads `metrics.jsonl` and the spectra of a run directory (an absent metrics file gives no
 /// epochs).
 pub fn read_epochs(run_dir: &Path) -> Result<Vec<EpochData>> {
-    let path = run_dir.join("metrics.jsonl");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-        Err(e) => return Err(ExperimentError::io(&path, e)),
-    };
+    let dir = RunDir::new(run_dir);
     let mut epochs = vec![];
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let record: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| ExperimentError::format(&path, format!("line {}: {e}", i + 1)))?;
-        let epoch = record
-            .get("epoch")
-            .and_then(|e| e.as_u64())
-            .ok_or_else(|| ExperimentError::format(&path, format!("line {}: no `epoch`", i + 1)))?
-            as usize;
-        let spectrum = read_spectrum(run_dir, epoch)?;
+    for record in dir.records()? {
+        let report = dir.read_spectrum(record.epoch)?;
         epochs.push(EpochData {
-            epoch,
-            train_loss: number_or_nan(record.get("train_loss")),
-            val_loss: number_or_nan(record.get("val_loss")),
-            spectrum_sem: spectrum.as_ref().and_then(|s| s.1.clone()),
-            spectrum: spectrum.map(|s| s.0),
+            epoch: record.epoch,
+            train_loss: record.train_loss.unwrap_or(f64::NAN),
+            val_loss: record.val_loss.unwrap_or(f64::NAN),
+            spectrum_sem: report.as_ref().map(|r| r.exponents.sem.clone()),
+            spectrum: report.map(|r| r.exponents.mean),
         });
     }
     epochs.sort_by_key(|e| e.epoch);
     Ok(epochs)
 }
 
-/// Reads a stand-alone run directory (for `lyap report`).
-pub fn load_run(run_dir: &Path) -> Result<RunData> {
-    if !run_dir.join("metrics.jsonl").exists() && !run_dir.join("status.json").exists() {
-        return Err(ExperimentError::format(
-            run_dir,
-            "not a lyap train run directory (no metrics.jsonl or status.json)",
-        ));
-    }
+/// Reads a run directory: its status and epochs; `index`, `name` and `params` as given.
+fn read_run(
+    run_dir: &Path,
+    index: Option<usize>,
+    name: String,
+    params: BTreeMap<String, FlagValue>,
+) -> Result<RunData> {
     Ok(RunData {
         dir: run_dir.to_path_buf(),
-        index: None,
-        name: run_dir
-            .file_name()
-            .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned()),
-        params: BTreeMap::new(),
-        status: run_status(run_dir),
+        index,
+        name,
+        params,
+        status: trial_status(run_dir),
         epochs: read_epochs(run_dir)?,
     })
 }
 
-/// The trials of a sweep directory, split by status.
+fn dir_name(dir: &Path) -> String {
+    dir.file_name()
+        .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Reads a stand-alone run directory (for `lyap report`).
+pub fn load_run(run_dir: &Path) -> Result<RunData> {
+    if !RunDir::new(run_dir).is_run() {
+        return Err(ExperimentError::format(
+            run_dir,
+            "not a run directory (no metrics.jsonl or status.json)",
+        ));
+    }
+    read_run(run_dir, None, dir_name(run_dir), BTreeMap::new())
+}
+
+/// The runs of a sweep directory or of a directory of runs, split by status.
 #[derive(Clone, Debug, Default)]
 pub struct SweepData {
-    /// Completed trials in index order.
+    /// Completed runs in index order.
     pub completed: Vec<RunData>,
-    /// Failed trials (reason in `status`), with their sampled hyperparameters.
+    /// Failed runs (reason in `status`), with their hyperparameters.
     pub failed: Vec<RunData>,
-    /// Trials not (yet) complete: running, interrupted or never started.
+    /// Runs not (yet) complete: running, interrupted or never started.
     pub incomplete: Vec<usize>,
-    /// Names of the sampled hyperparameters.
+    /// Names of the hyperparameters.
     pub param_names: Vec<String>,
 }
 
-/// Reads every trial of the sweep in `dir` listed in its `sweep.json`.
+impl SweepData {
+    /// Files `run` under completed, failed or incomplete by its status.
+    fn push(&mut self, run: RunData) {
+        match run.status.as_ref().map(|s| s.status) {
+            Some(RunState::Completed) => self.completed.push(run),
+            Some(RunState::Failed) => self.failed.push(run),
+            _ => self.incomplete.push(run.index.unwrap_or_default()),
+        }
+    }
+}
+
+/// Reads the runs in `dir`: the trials listed in its `sweep.json` when it is a sweep
+/// directory (hyperparameters from the manifest), otherwise every subdirectory that is a run
+/// directory, in name order (hyperparameters: the numbers, strings and booleans at the top of
+/// its `config.json`; other subdirectories, such as `analysis/`, are skipped). A directory
+/// without any run is [`ExperimentError::NoRuns`].
 pub fn load_sweep(dir: &Path) -> Result<SweepData> {
     let sweep = SweepDir::new(dir);
-    let manifest = sweep.read_manifest()?;
+    if sweep.manifest().exists() {
+        return load_manifest_trials(&sweep);
+    }
+    let no_runs = || ExperimentError::NoRuns {
+        path: dir.to_path_buf(),
+    };
+    let entries = std::fs::read_dir(dir).map_err(|_| no_runs())?;
+    let mut run_dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && RunDir::new(p).is_run())
+        .collect();
+    if run_dirs.is_empty() {
+        return Err(no_runs());
+    }
+    run_dirs.sort();
     let mut data = SweepData::default();
-    let mut names = std::collections::BTreeSet::new();
-    for trial in manifest.trials {
-        names.extend(trial.params.keys().cloned());
-        let run_dir = sweep.trial(&trial.name);
-        let status = run_status(&run_dir);
-        if status == RunStatus::Incomplete {
-            data.incomplete.push(trial.index);
-            continue;
-        }
-        let run = RunData {
-            epochs: read_epochs(&run_dir)?,
-            dir: run_dir,
-            index: Some(trial.index),
-            name: trial.name,
-            params: trial.params,
-            status: status.clone(),
-        };
-        match status {
-            RunStatus::Completed => data.completed.push(run),
-            _ => data.failed.push(run),
-        }
+    let mut names = BTreeSet::new();
+    for (index, run_dir) in run_dirs.iter().enumerate() {
+        let params = config_params(run_dir)?;
+        names.extend(params.keys().cloned());
+        data.push(read_run(run_dir, Some(index), dir_name(run_dir), params)?);
     }
     data.param_names = names.into_iter().collect();
     Ok(data)
+}
+
+/// The trials of a sweep directory, as listed in its `sweep.json`.
+fn load_manifest_trials(sweep: &SweepDir) -> Result<SweepData> {
+    let manifest = sweep.read_manifest()?;
+    let mut data = SweepData::default();
+    let mut names = BTreeSet::new();
+    for trial in manifest.trials {
+        names.extend(trial.params.keys().cloned());
+        let run_dir = sweep.trial(&trial.name);
+        if !trial_status(&run_dir).is_some_and(|s| s.is_final()) {
+            data.incomplete.push(trial.index);
+            continue;
+        }
+        data.push(read_run(
+            &run_dir,
+            Some(trial.index),
+            trial.name,
+            trial.params,
+        )?);
+    }
+    data.param_names = names.into_iter().collect();
+    Ok(data)
+}
+
+/// The scalar top-level entries of a run's `config.json` (none when it has no config).
+fn config_params(run_dir: &Path) -> Result<BTreeMap<String, FlagValue>> {
+    let dir = RunDir::new(run_dir);
+    if !dir.config().exists() {
+        return Ok(BTreeMap::new());
+    }
+    let config: serde_json::Map<String, serde_json::Value> = dir.read_config()?;
+    Ok(config
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let value = match value {
+                serde_json::Value::Bool(b) => FlagValue::Bool(b),
+                serde_json::Value::Number(n) => match n.as_i64() {
+                    Some(i) => FlagValue::Int(i),
+                    None => FlagValue::Float(n.as_f64()?),
+                },
+                serde_json::Value::String(s) => FlagValue::Text(s),
+                _ => return None,
+            };
+            Some((key, value))
+        })
+        .collect())
 }

@@ -4,8 +4,8 @@
 use lyap_experiments::analysis::*;
 use lyap_experiments::features::Feature;
 use lyap_experiments::stats::Bootstrap;
-use lyap_experiments::sweep::RunStatus;
 use lyap_experiments::trials::{EpochData, RunData, SweepData};
+use lyap_train::{RunState, RunStatus};
 
 /// Trial `i` of `n`: final loss `1 + i`, max exponent `0.1 * i` at every epoch (perfect
 /// order), spectrum drifting by `0.5 / epoch` towards its last value.
@@ -34,7 +34,12 @@ fn constructed(n: usize) -> SweepData {
                 index: Some(i),
                 name: format!("trial_{i:04}"),
                 params: Default::default(),
-                status: RunStatus::Completed,
+                status: Some(RunStatus {
+                    status: RunState::Completed,
+                    reason: None,
+                    epochs_completed: 0,
+                    epochs_planned: None,
+                }),
                 epochs,
             }
         })

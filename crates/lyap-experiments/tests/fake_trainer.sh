@@ -1,6 +1,7 @@
 #!/bin/sh
 # A stand-in for `lyap train` used by the sweep tests. It mimics the run-directory contract
-# (config.json, status.json, metrics.jsonl, spectra/epoch_NNN.json, all written atomically,
+# (config.json, status.json, metrics.jsonl, spectra/epoch_NNN.json in the format of
+# lyap_rnn::report::SpectrumReport (summary left null), all written atomically,
 # `--resume RUN_DIR`) with deterministic numbers and a sleep per epoch.
 #
 # Bookkeeping for the tests, in $FAKE_LEDGER:
@@ -48,14 +49,18 @@ epoch_outputs() {
     t = (log(lr) + 5) ^ 2 / 10 + 1
     val = t + 2 / e
     m = 0.2 - t / 4 + 0.5 / e + 0.02 * sin(s)
-    line = "{\"exponents\": {\"mean\": ["
+    mean = ""
     for (i = 0; i < k; i++) {
       v = (i == k - 1 && s % 3 == 0) ? "null" : sprintf("%.6f", m - 0.3 * i)
-      line = line (i ? ", " : "") v
+      mean = mean (i ? ", " : "") v
     }
-    line = line "], \"sem\": ["
-    for (i = 0; i < k; i++) line = line (i ? ", " : "") "0.01"
-    print line "]}}" > (f ".tmp")
+    sem = ""
+    for (i = 0; i < k; i++) sem = sem (i ? ", " : "") "0.01"
+    line = "{\"model\": {\"arch\": \"lstm\", \"layers\": 1, \"hidden_size\": " k ", \"input_size\": 1, \"state\": \"hidden\", \"state_dim\": " k "}, "
+    line = line "\"config\": {\"batch\": 1, \"steps\": 1, \"warmup\": 0, \"qr_every\": 1, \"k\": " k ", \"log_base\": \"e\", \"precision\": \"f64\", \"paper_compat\": false}, "
+    line = line "\"exponents\": {\"mean\": [" mean "], \"std\": [" sem "], \"sem\": [" sem "]}, \"per_sequence\": [[" mean "]], "
+    line = line "\"summary\": {\"max\": null, \"mean\": null, \"min\": null, \"variance\": null, \"sum\": null, \"n_positive\": 0, \"kaplan_yorke_dimension\": null}, "
+    print line "\"timing\": {\"seconds\": 0.01}, \"warnings\": []}" > (f ".tmp")
     close(f ".tmp")
     printf "{\"epoch\": %d, \"train_loss\": %.6f, \"val_loss\": %.6f, \"lr\": %s, \"train_seconds\": 0.1, \"le_seconds\": 0.01}\n", e, val - 0.1, val, lr
   }'

@@ -41,7 +41,7 @@ pub fn run(args: &AnalyzeArgs) -> CliResult<()> {
         data.incomplete.len()
     );
     for run in &data.failed {
-        if let lyap_experiments::sweep::RunStatus::Failed(reason) = &run.status {
+        if let Some(reason) = run.failure() {
             let params: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             println!("  failed {} ({}): {reason}", run.name, params.join(" "));
         }
