@@ -25,8 +25,9 @@ pub struct AnalysisOutput {
     pub report: PathBuf,
 }
 
-/// Analyzes the complete trials of the sweep in `dir` and writes `DIR/analysis/`: the CSV
-/// tables, the figures in `formats` and `report.html`.
+/// Analyzes the complete runs in `dir` (a sweep directory or a directory of run directories,
+/// see [`crate::trials::load_sweep`]) and writes `DIR/analysis/`: the CSV tables, the figures
+/// in `formats` and `report.html`.
 pub fn analyze_sweep(
     dir: &Path,
     options: &AnalysisOptions,

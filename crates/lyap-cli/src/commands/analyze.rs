@@ -1,5 +1,6 @@
 //! `lyap analyze DIR`: correlations of spectrum features with the final loss, the early
-//! readout and convergence of a sweep (see `lyap_experiments::analysis`), written to
+//! readout and convergence of a sweep or of a directory of runs (see
+//! `lyap_experiments::analysis`), written to
 //! DIR/analysis/ as CSV tables, figures and report.html.
 
 use crate::error::CliResult;
@@ -11,7 +12,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// The sweep directory (written by lyap sweep).
+    /// A sweep directory (written by lyap sweep), or a directory whose subdirectories are
+    /// run directories (lyap train, the Python Recorder).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     /// Bootstrap resamples for the 95% intervals.

@@ -95,3 +95,33 @@ pub fn prepare_sweep_dir(spec: &SweepSpec, dir: &SweepDir) -> Result<SweepManife
     dir.write_manifest(&manifest)?;
     Ok(manifest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_round_trips_and_a_different_sweep_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let sweep = SweepDir::new(dir.path());
+        let spec = SweepSpec::parse(
+            "trials = 3\nseed = 1\n[train]\nepochs = 2\n[sample.lr]\ndist = \"uniform\"\nlow = 0.001\nhigh = 0.01\n",
+        )
+        .unwrap();
+        let written = prepare_sweep_dir(&spec, &sweep).unwrap();
+        assert_eq!(written.trials.len(), 3);
+        assert_eq!(sweep.read_manifest().unwrap(), written);
+        assert_eq!(prepare_sweep_dir(&spec, &sweep).unwrap(), written);
+        let other = SweepSpec::parse(
+            "trials = 2\nseed = 1\n[train]\nepochs = 2\n[sample.lr]\ndist = \"uniform\"\nlow = 0.001\nhigh = 0.01\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            prepare_sweep_dir(&other, &sweep),
+            Err(ExperimentError::Sweep(_))
+        ));
+        for sub in ["trials", "locks", "logs"] {
+            assert!(sweep.root.join(sub).is_dir(), "{sub}");
+        }
+    }
+}
