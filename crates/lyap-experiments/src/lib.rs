@@ -68,9 +68,16 @@ pub enum ExperimentError {
     /// A run directory that lyap-train's reader (`lyap_train::run_dir`) rejects.
     #[error(transparent)]
     Run(#[from] lyap_train::TrainError),
+    /// A trace CSV that its reader (`lyap_rnn::report::TraceTable`) rejects.
+    #[error("{}: {source}", .path.display())]
+    Trace {
+        path: PathBuf,
+        #[source]
+        source: lyap_rnn::report::TraceError,
+    },
     /// A directory to analyse that holds no run: missing, empty, or neither a sweep directory
     /// (`sweep.json`) nor a directory with run directories in it.
-    #[error("{}: no runs found (expected a sweep directory or a directory of run directories)", path.display())]
+    #[error("{}: no runs found (expected a sweep directory or a directory of run directories)", .path.display())]
     NoRuns { path: PathBuf },
 }
 
@@ -113,7 +120,8 @@ impl ExperimentError {
             | Self::Format { .. }
             | Self::Json { .. }
             | Self::Sweep(_)
-            | Self::NoRuns { .. } => true,
+            | Self::NoRuns { .. }
+            | Self::Trace { .. } => true,
             Self::Run(error) => matches!(error, lyap_train::TrainError::Read { .. }),
         }
     }

@@ -6,52 +6,36 @@
 
 use std::path::Path;
 
-use lyap_core::{column_statistics, SequenceSpectrum, Spectrum};
+use lyap_core::summarize;
 use lyap_experiments::analysis::AnalysisOptions;
 use lyap_experiments::report::{analyze_sweep, run_report};
 use lyap_experiments::spec::FlagValue;
 use lyap_experiments::stats::Bootstrap;
 use lyap_experiments::ExperimentError;
-use lyap_rnn::report::{ConfigInfo, LogBase, ModelInfo, SpectrumReport};
+use lyap_rnn::report::SpectrumReport;
 use lyap_train::run_dir::RunWriter;
 use lyap_train::{EpochRecord, RunState};
 use serde_json::json;
 
+/// A spectrum report of two sequences with mean `exponents`, in the JSON `lyap spectrum`
+/// writes (the summary from `lyap_core::summarize`).
 fn report(exponents: &[f64]) -> SpectrumReport {
-    let rows = [
-        exponents.to_vec(),
-        exponents.iter().map(|x| x - 0.01).collect(),
-    ];
-    let refs: Vec<&[f64]> = rows.iter().map(Vec::as_slice).collect();
-    let spectrum = Spectrum {
-        per_sequence: rows
-            .iter()
-            .map(|r| SequenceSpectrum {
-                exponents: r.clone(),
-                trace: vec![],
-            })
-            .collect(),
-        statistics: column_statistics(&refs),
-    };
-    let model = ModelInfo {
-        arch: "lstm".into(),
-        layers: 1,
-        hidden_size: 3,
-        input_size: 2,
-        state: "hidden".into(),
-        state_dim: 3,
-    };
-    let config = ConfigInfo {
-        batch: 2,
-        steps: 10,
-        warmup: 0,
-        qr_every: 1,
-        k: 3,
-        log_base: LogBase::E,
-        precision: "f64".into(),
-        paper_compat: false,
-    };
-    SpectrumReport::new(&spectrum, model, config, 0.1)
+    let k = exponents.len();
+    let document = json!({
+        "model": {"arch": "lstm", "layers": 1, "hidden_size": k, "input_size": 2,
+                  "state": "hidden", "state_dim": k},
+        "config": {"batch": 2, "steps": 10, "warmup": 0, "qr_every": 1, "k": k,
+                   "log_base": "e", "precision": "f64", "paper_compat": false},
+        "exponents": {"mean": exponents, "std": vec![0.01; k], "sem": vec![0.005; k]},
+        "per_sequence": [exponents, exponents],
+        "summary": {"max": null, "mean": null, "min": null, "variance": null, "sum": null,
+                    "n_positive": 0, "kaplan_yorke_dimension": null},
+        "timing": {"seconds": 0.1},
+        "warnings": []
+    });
+    let mut report = SpectrumReport::from_json(&document.to_string()).unwrap();
+    report.summary = summarize(exponents);
+    report
 }
 
 /// A Recorder-like run: epoch 1 with `val_loss` and no spectrum, epochs 2 and 3 with both,

@@ -1,10 +1,10 @@
 //! Running-estimate charts from trace files (paper Fig. 2): the newest `trace*.csv` of a run,
 //! averaged over sequences, at most [`MAX_TRACE_CURVES`] exponents spread over the spectrum.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lyap_plot::LineChart;
+use lyap_rnn::report::TraceTable;
 
 use crate::{ExperimentError, Result};
 
@@ -60,8 +60,8 @@ fn shown_columns(k: usize) -> Vec<usize> {
     }
 }
 
-/// The one place the figures read a trace file. When the trace CSV's own reader lands beside
-/// its writer (`lyap-rnn/src/report.rs`), this calls it and [`read_trace`] goes.
+/// The one place the figures read a trace file: the trace CSV's own reader
+/// (`lyap_rnn::report::TraceTable`) through [`read_trace`].
 fn load_trace(path: &Path) -> Result<Trace> {
     read_trace(path)
 }
@@ -75,60 +75,18 @@ pub struct Trace {
     pub steps: Vec<(f64, Vec<f64>)>,
 }
 
-/// Reads a trace CSV (header `sequence,step,exponent_1,..`, `sequence` optional) and averages
-/// every column over the rows of each step.
+/// Reads a trace CSV ([`TraceTable::parse`]: header `sequence,step,exponent_1,..`,
+/// `sequence` optional) and averages every column over the rows of each step
+/// ([`TraceTable::mean_over_sequences`]).
 pub fn read_trace(path: &Path) -> Result<Trace> {
     let text = std::fs::read_to_string(path).map_err(|e| ExperimentError::io(path, e))?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let head: Vec<&str> = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .collect();
-    let step_col = head
-        .iter()
-        .position(|h| *h == "step")
-        .ok_or_else(|| ExperimentError::format(path, "no `step` column"))?;
-    let value_cols: Vec<usize> = (0..head.len())
-        .filter(|&i| i != step_col && head[i] != "sequence")
-        .collect();
-    let mut sums: BTreeMap<u64, (Vec<f64>, usize)> = BTreeMap::new();
-    for (n, line) in lines.enumerate() {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        let parse = |i: usize| -> Result<f64> {
-            cells
-                .get(i)
-                .and_then(|c| c.parse::<f64>().ok())
-                .ok_or_else(|| {
-                    ExperimentError::format(
-                        path,
-                        format!("line {}: bad value in column {}", n + 2, i + 1),
-                    )
-                })
-        };
-        let step = parse(step_col)?;
-        let entry = sums
-            .entry(step.to_bits())
-            .or_insert_with(|| (vec![0.0; value_cols.len()], 0));
-        for (slot, &c) in entry.0.iter_mut().zip(&value_cols) {
-            *slot += parse(c)?;
-        }
-        entry.1 += 1;
-    }
-    let mut steps: Vec<(f64, Vec<f64>)> = sums
-        .into_iter()
-        .map(|(bits, (sum, count))| {
-            (
-                f64::from_bits(bits),
-                sum.iter().map(|s| s / count as f64).collect(),
-            )
-        })
-        .collect();
-    steps.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let table = TraceTable::parse(&text).map_err(|source| ExperimentError::Trace {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(Trace {
-        columns: value_cols.iter().map(|&c| head[c].to_string()).collect(),
-        steps,
+        steps: table.mean_over_sequences(),
+        columns: table.columns,
     })
 }
 
