@@ -49,9 +49,48 @@ pub enum ShapeError {
     },
 }
 
+/// The number of parameters of a stack: per layer `G n (m_l + n)` weights (`G` gates,
+/// `m_0` the input size, `m_l = n` above) plus `2 G n` biases with `bias`; `None` when the
+/// count does not fit in a `u128`. Used to check sizes before allocating.
+pub fn parameter_count(
+    arch: Arch,
+    input_size: usize,
+    hidden_size: usize,
+    layers: usize,
+    bias: bool,
+) -> Option<u128> {
+    let (m, n, g) = (
+        input_size as u128,
+        hidden_size as u128,
+        arch.gates() as u128,
+    );
+    let rows = g.checked_mul(n)?;
+    let first = rows.checked_mul(m.checked_add(n)?)?;
+    let above = rows.checked_mul(n.checked_mul(2)?)?;
+    let weights = first.checked_add(above.checked_mul((layers as u128).saturating_sub(1))?)?;
+    let biases = if bias {
+        rows.checked_mul(2)?.checked_mul(layers as u128)?
+    } else {
+        0
+    };
+    weights.checked_add(biases)
+}
+
 impl<T: Real> StackWeights<T> {
     pub fn num_layers(&self) -> usize {
         self.layers.len()
+    }
+
+    /// [`parameter_count`] of this stack (at most `usize::MAX`, since its values exist).
+    pub fn parameter_count(&self) -> u128 {
+        parameter_count(
+            self.arch,
+            self.input_size,
+            self.hidden_size,
+            self.num_layers(),
+            self.has_bias(),
+        )
+        .unwrap_or(u128::MAX)
     }
 
     pub fn has_bias(&self) -> bool {

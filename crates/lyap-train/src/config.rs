@@ -55,14 +55,8 @@ impl std::str::FromStr for TaskName {
     }
 }
 
-/// Floating-point precision of the training arithmetic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    #[default]
-    F32,
-    F64,
-}
+/// Floating-point precision of the training arithmetic (`f32` or `f64` in the config JSON).
+pub use lyap_core::Precision;
 
 /// Everything that defines a run. Two runs with equal configs (and equal data) produce
 /// bit-identical losses, weights and spectra.

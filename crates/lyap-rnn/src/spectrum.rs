@@ -1,0 +1,330 @@
+//! The front door of the library: the Lyapunov spectrum of a recurrent stack driven by input
+//! sequences, from weights to the JSON report of docs/DESIGN.md section 6, in one call
+//! ([`compute_spectrum`]). `lyap spectrum`, `lyap train` and the Python package all call it.
+
+mod checks;
+
+use crate::arch::LstmState;
+use crate::report::{trace_csv, ConfigInfo, LogBase, ModelInfo, SpectrumReport};
+use crate::stack::RecurrentStack;
+use crate::weights::{ShapeError, StackWeights};
+pub use checks::Culprit;
+use checks::{check_finite_weights, check_representable, convert_inputs, spectrum_bytes};
+use lyap_core::memory::{fits, OutOfMemory};
+use lyap_core::{
+    lyapunov_spectrum, Precision, Real, Spectrum, SpectrumConfig, SpectrumError, Tangent,
+    TangentSystem, WarmupStyle,
+};
+use std::time::Instant;
+
+/// Options of [`compute_spectrum`], with the defaults of docs/DESIGN.md: all exponents, no
+/// warm-up, every input step after it, QR every step, full state, `f64`, natural log, no
+/// trace, rayon's global pool.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpectrumOptions {
+    /// Number of exponents; `None`: all `state_dim` of them.
+    pub k: Option<usize>,
+    /// Steps run before measuring (`W`).
+    pub warmup: usize,
+    /// Measured steps (`T`); `None`: every input step after the warm-up (all of them under
+    /// `paper_compat`, whose measurement restarts from the first input).
+    pub steps: Option<usize>,
+    /// Re-orthonormalise every `qr_every` steps (and at the last step).
+    pub qr_every: usize,
+    /// `None`: [`LstmState::Full`] ([`LstmState::Hidden`] under `paper_compat`); an explicit
+    /// `Full` with `paper_compat` is an error.
+    pub state: Option<LstmState>,
+    /// Precision of the computation; weights and inputs are converted to it.
+    pub precision: Precision,
+    /// `None`: [`LogBase::E`] ([`LogBase::Two`] under `paper_compat`); an explicit `E` with
+    /// `paper_compat` is an error.
+    pub log_base: Option<LogBase>,
+    /// The paper's reference code (docs/DESIGN.md section 4): transposed Jacobian, its
+    /// warm-up, log base 2, hidden state only.
+    pub paper_compat: bool,
+    /// Record the running estimates at every measured QR step.
+    pub trace: bool,
+    /// `None`: the current rayon pool; `Some(n)`: a local pool of `n` threads.
+    pub threads: Option<usize>,
+}
+
+impl Default for SpectrumOptions {
+    fn default() -> Self {
+        Self {
+            k: None,
+            warmup: 0,
+            steps: None,
+            qr_every: 1,
+            state: None,
+            precision: Precision::F64,
+            log_base: None,
+            paper_compat: false,
+            trace: false,
+            threads: None,
+        }
+    }
+}
+
+/// The method settings the options resolve to (docs/DESIGN.md section 4 for `paper_compat`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Method {
+    pub state: LstmState,
+    pub log_base: LogBase,
+    pub tangent: Tangent,
+    pub warmup_style: WarmupStyle,
+}
+
+impl SpectrumOptions {
+    /// State, log base, tangent map and warm-up style; `paper_compat` fixes all four and
+    /// conflicts with an explicit full state or natural log.
+    pub fn method(&self) -> Result<Method, ComputeError> {
+        if self.paper_compat {
+            if self.state == Some(LstmState::Full) {
+                return Err(ComputeError::PaperCompatConflict(
+                    "--paper-compat uses the hidden state only; drop --state full",
+                ));
+            }
+            if self.log_base == Some(LogBase::E) {
+                return Err(ComputeError::PaperCompatConflict(
+                    "--paper-compat uses log base 2; drop --log-base e",
+                ));
+            }
+            return Ok(Method {
+                state: LstmState::Hidden,
+                log_base: LogBase::Two,
+                tangent: Tangent::Transposed,
+                warmup_style: WarmupStyle::Paper,
+            });
+        }
+        Ok(Method {
+            state: self.state.unwrap_or(LstmState::Full),
+            log_base: self.log_base.unwrap_or(LogBase::E),
+            tangent: Tangent::Jacobian,
+            warmup_style: WarmupStyle::Standard,
+        })
+    }
+
+    /// Input steps a sequence must provide for `steps` measured steps with this warm-up and
+    /// warm-up style (`warmup + steps`, or `max(warmup, steps)` under `paper_compat`).
+    pub fn inputs_needed(&self, style: WarmupStyle, steps: usize) -> usize {
+        let mut config = SpectrumConfig::new(1, steps);
+        config.warmup = self.warmup;
+        config.warmup_style = style;
+        config.inputs_needed()
+    }
+}
+
+/// Borrowed input sequences, each row-major `[time][input_size]`; all the same length.
+#[derive(Clone, Debug)]
+pub enum InputBatch<'a> {
+    F32(Vec<&'a [f32]>),
+    F64(Vec<&'a [f64]>),
+}
+
+impl InputBatch<'_> {
+    /// Number of sequences.
+    pub fn len(&self) -> usize {
+        match self {
+            InputBatch::F32(s) => s.len(),
+            InputBatch::F64(s) => s.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Values in the shortest sequence.
+    fn shortest(&self) -> usize {
+        match self {
+            InputBatch::F32(s) => s.iter().map(|s| s.len()).min(),
+            InputBatch::F64(s) => s.iter().map(|s| s.len()).min(),
+        }
+        .unwrap_or(0)
+    }
+}
+
+/// What [`compute_spectrum`] returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpectrumResult {
+    /// The JSON document of docs/DESIGN.md section 6 (what `lyap spectrum --out` writes).
+    pub report: SpectrumReport,
+    /// The engine's result in nats per step (per sequence, with running estimates when
+    /// `trace`).
+    pub spectrum: Spectrum,
+}
+
+impl SpectrumResult {
+    /// The running estimates in the report's log base, in the format of `lyap spectrum
+    /// --trace` ([`trace_csv`]); only a header without `trace`.
+    pub fn trace_csv(&self) -> String {
+        trace_csv(&self.spectrum, self.report.config.log_base)
+    }
+}
+
+/// Why [`compute_spectrum`] cannot compute a spectrum. Messages are one line, the text
+/// `lyap spectrum` prints for the same mistake.
+#[derive(Debug, thiserror::Error)]
+pub enum ComputeError {
+    #[error(transparent)]
+    Shape(#[from] ShapeError),
+    #[error(transparent)]
+    Engine(#[from] SpectrumError),
+    #[error("--k {k} is out of range: it must be between 1 and the state dimension {state_dim}")]
+    BadK { k: usize, state_dim: usize },
+    #[error("non-finite value {value} in {culprit}")]
+    NonFinite { culprit: Culprit, value: f64 },
+    #[error("value {value} in {culprit} overflows {precision}")]
+    Overflow {
+        culprit: Culprit,
+        value: f64,
+        precision: &'static str,
+    },
+    #[error("--warmup {warmup} leaves none of the {available} input steps to measure")]
+    NothingToMeasure { warmup: usize, available: usize },
+    #[error("{0}")]
+    PaperCompatConflict(&'static str),
+    #[error(transparent)]
+    OutOfMemory(#[from] OutOfMemory),
+    #[error("cannot build a thread pool: {0}")]
+    ThreadPool(#[from] rayon::ThreadPoolBuildError),
+}
+
+/// The Lyapunov spectrum of the stack `weights` driven by each sequence of `inputs`, with the
+/// report of docs/DESIGN.md section 6.
+///
+/// The method is the discrete QR (Benettin) method of docs/DESIGN.md section 2: along each
+/// trajectory `s_t = F(s_(t-1), x_t)`, `k` tangent vectors `Q_(t-1)` are mapped by the state
+/// Jacobian `J_t` and re-orthonormalised, `Q_t R_t = J_t Q_(t-1)`, and the exponents are the
+/// time averages `lambda_i = (1/T) sum_t ln|R_t[i, i]|` in nats per step (reported in
+/// `log_base`), then averaged over the sequences (with standard deviation and error). See
+/// G. Benettin, L. Galgani, A. Giorgilli, J.-M. Strelcyn, "Lyapunov characteristic exponents
+/// for smooth dynamical systems and for Hamiltonian systems; a method for computing all of
+/// them", Meccanica 15 (1980); I. Shimada, T. Nagashima, "A numerical approach to ergodic
+/// problem of dissipative dynamical systems", Prog. Theor. Phys. 61 (1979); R. Vogt,
+/// M. Puelma Touzel, E. Shlizerman, G. Lajoie, "On Lyapunov exponents for RNNs: understanding
+/// information propagation using dynamical systems tools", Frontiers in Applied Mathematics
+/// and Statistics (2022).
+///
+/// Weights are checked for non-finite values and cast to `options.precision` (values that
+/// overflow `f32` are an error); inputs are converted only when their type differs from it.
+/// The memory the run needs is checked before it starts. `report.timing` is the wall-clock
+/// time of the engine run.
+///
+/// ```
+/// use lyap_rnn::{compute_spectrum, Arch, InputBatch, SpectrumOptions, StackWeights};
+///
+/// // A random LSTM (input size 2, hidden size 8, one layer), two sequences of 50 steps.
+/// let weights = StackWeights::<f64>::random(Arch::Lstm, 2, 8, 1, true, 0.3, 7);
+/// let sequences: Vec<Vec<f64>> = (0..2)
+///     .map(|b| (0..100).map(|i| ((i * 7 + b * 3) % 11) as f64 / 11.0 - 0.5).collect())
+///     .collect();
+/// let batch = InputBatch::F64(sequences.iter().map(Vec::as_slice).collect());
+/// let options = SpectrumOptions { warmup: 10, ..SpectrumOptions::default() };
+/// let result = compute_spectrum(&weights, batch, &options).unwrap();
+/// let mean = &result.report.exponents.mean;
+/// assert_eq!(mean.len(), 16); // all exponents of the full state (h, c)
+/// assert_eq!(result.report.config.steps, 40); // every step after the warm-up
+/// assert!(mean.iter().sum::<f64>() < 0.0); // a contracting network
+/// ```
+pub fn compute_spectrum<W: Real>(
+    weights: &StackWeights<W>,
+    inputs: InputBatch<'_>,
+    options: &SpectrumOptions,
+) -> Result<SpectrumResult, ComputeError> {
+    let method = options.method()?;
+    weights.validate()?;
+    check_finite_weights(weights)?;
+    match options.precision {
+        Precision::F64 => run::<W, f64>(weights, inputs, options, method),
+        Precision::F32 => run::<W, f32>(weights, inputs, options, method),
+    }
+}
+
+/// [`compute_spectrum`] in precision `T`.
+fn run<W: Real, T: Real>(
+    weights: &StackWeights<W>,
+    inputs: InputBatch<'_>,
+    options: &SpectrumOptions,
+    method: Method,
+) -> Result<SpectrumResult, ComputeError> {
+    check_representable::<W, T>(weights)?;
+    let cast = weights.cast::<T>();
+    let stack = RecurrentStack::new(cast, method.state)?;
+    let state_dim = stack.state_dim();
+    let k = options.k.unwrap_or(state_dim);
+    if k == 0 || k > state_dim {
+        return Err(ComputeError::BadK { k, state_dim });
+    }
+    if inputs.is_empty() {
+        return Err(SpectrumError::NoSequences.into());
+    }
+    let steps = match options.steps {
+        Some(steps) => steps,
+        None => default_steps(&inputs, weights.input_size, options.warmup, method)?,
+    };
+    let config = SpectrumConfig {
+        k,
+        warmup: options.warmup,
+        steps,
+        qr_every: options.qr_every,
+        tangent: method.tangent,
+        warmup_style: method.warmup_style,
+        record_trace: options.trace,
+    };
+    let threads = options
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .clamp(1, inputs.len());
+    fits(
+        spectrum_bytes(&stack, &config, threads, inputs.len()),
+        "the spectrum",
+    )?;
+    let converted = convert_inputs::<T>(&inputs, weights.input_size)?;
+    let sequences: Vec<&[T]> = converted.iter().map(|s| s.as_ref()).collect();
+    let engine = || {
+        let start = Instant::now();
+        let spectrum = lyapunov_spectrum(&stack, &sequences, &config);
+        (spectrum, start.elapsed().as_secs_f64())
+    };
+    let (spectrum, seconds) = match options.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()?
+            .install(engine),
+        None => engine(),
+    };
+    let spectrum = spectrum?;
+    let config_info = ConfigInfo {
+        batch: sequences.len(),
+        steps,
+        warmup: options.warmup,
+        qr_every: options.qr_every,
+        k,
+        log_base: method.log_base,
+        precision: T::NAME.to_string(),
+        paper_compat: options.paper_compat,
+    };
+    let model = ModelInfo::new(weights, method.state, state_dim);
+    let report = SpectrumReport::new(&spectrum, model, config_info, seconds);
+    Ok(SpectrumResult { report, spectrum })
+}
+
+/// Every input step after the warm-up (all of them in the paper's style, which measures from
+/// the first input again).
+fn default_steps(
+    inputs: &InputBatch<'_>,
+    input_size: usize,
+    warmup: usize,
+    method: Method,
+) -> Result<usize, ComputeError> {
+    let available = inputs.shortest() / input_size.max(1);
+    let steps = match method.warmup_style {
+        WarmupStyle::Paper => available,
+        WarmupStyle::Standard => available.saturating_sub(warmup),
+    };
+    if steps == 0 {
+        return Err(ComputeError::NothingToMeasure { warmup, available });
+    }
+    Ok(steps)
+}

@@ -1,0 +1,177 @@
+//! What [`super::compute_spectrum`] checks before it runs: finite weights and inputs that fit
+//! the computation's precision, and the memory the run needs.
+
+use super::{ComputeError, InputBatch};
+use crate::stack::RecurrentStack;
+use crate::weights::StackWeights;
+use faer::Mat;
+use lyap_core::memory::checked_product;
+use lyap_core::{Real, SpectrumConfig, TangentSystem};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Where a bad value sits: a weight tensor (PyTorch's name) or an input sequence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Culprit {
+    /// `tensor[index]`, e.g. `weight_hh_l0` at `[2, 1]` (a bias has one index).
+    Weight { tensor: String, index: Vec<usize> },
+    /// Component `component` of step `step` of sequence `sequence` (all 0-based).
+    Input {
+        sequence: usize,
+        step: usize,
+        component: usize,
+    },
+}
+
+impl fmt::Display for Culprit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Culprit::Weight { tensor, index } => write!(f, "{tensor} at {index:?}"),
+            Culprit::Input {
+                sequence,
+                step,
+                component,
+            } => write!(f, "input at [{sequence}, {step}, {component}]"),
+        }
+    }
+}
+
+/// Every weight and bias is finite.
+pub(super) fn check_finite_weights<W: Real>(weights: &StackWeights<W>) -> Result<(), ComputeError> {
+    check_weights(weights, |value, culprit| {
+        if value.is_finite() {
+            Ok(())
+        } else {
+            Err(ComputeError::NonFinite { culprit, value })
+        }
+    })
+}
+
+/// Every weight and bias of `weights` is finite in `T` (an `f64` value beyond `f32::MAX`
+/// is not).
+pub(super) fn check_representable<W: Real, T: Real>(
+    weights: &StackWeights<W>,
+) -> Result<(), ComputeError> {
+    check_weights(weights, |value, culprit| {
+        if T::of_f64(value).as_f64().is_finite() {
+            Ok(())
+        } else {
+            Err(ComputeError::Overflow {
+                culprit,
+                value,
+                precision: T::NAME,
+            })
+        }
+    })
+}
+
+/// Applies `check` to every parameter, in PyTorch's state_dict order.
+fn check_weights<W: Real>(
+    weights: &StackWeights<W>,
+    check: impl Fn(f64, Culprit) -> Result<(), ComputeError>,
+) -> Result<(), ComputeError> {
+    let culprit = |name: &str, l: usize, index: Vec<usize>| Culprit::Weight {
+        tensor: format!("{name}_l{l}"),
+        index,
+    };
+    for (l, layer) in weights.layers.iter().enumerate() {
+        let matrix = |name: &str, m: &Mat<W>| {
+            for r in 0..m.nrows() {
+                for c in 0..m.ncols() {
+                    check(m[(r, c)].as_f64(), culprit(name, l, vec![r, c]))?;
+                }
+            }
+            Ok::<(), ComputeError>(())
+        };
+        let vector = |name: &str, v: &Option<Vec<W>>| {
+            for (i, x) in v.iter().flatten().enumerate() {
+                check(x.as_f64(), culprit(name, l, vec![i]))?;
+            }
+            Ok::<(), ComputeError>(())
+        };
+        matrix("weight_ih", &layer.weight_ih)?;
+        matrix("weight_hh", &layer.weight_hh)?;
+        vector("bias_ih", &layer.bias_ih)?;
+        vector("bias_hh", &layer.bias_hh)?;
+    }
+    Ok(())
+}
+
+/// The sequences in precision `T`: borrowed when they already are, converted otherwise.
+/// Non-finite values, and values that overflow `T`, are errors naming their position
+/// (`input_size` values per step).
+pub(super) fn convert_inputs<'a, T: Real>(
+    inputs: &InputBatch<'a>,
+    input_size: usize,
+) -> Result<Vec<Cow<'a, [T]>>, ComputeError> {
+    match inputs {
+        InputBatch::F32(s) => convert(s, input_size, T::from_f32_slice),
+        InputBatch::F64(s) => convert(s, input_size, T::from_f64_slice),
+    }
+}
+
+fn convert<'a, S: Real, T: Real>(
+    sequences: &[&'a [S]],
+    input_size: usize,
+    same: fn(&'a [S]) -> Option<&'a [T]>,
+) -> Result<Vec<Cow<'a, [T]>>, ComputeError> {
+    let d = input_size.max(1);
+    let culprit = |sequence: usize, i: usize| Culprit::Input {
+        sequence,
+        step: i / d,
+        component: i % d,
+    };
+    let mut out = Vec::with_capacity(sequences.len());
+    for (b, &sequence) in sequences.iter().enumerate() {
+        if let Some((i, v)) = sequence.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(ComputeError::NonFinite {
+                culprit: culprit(b, i),
+                value: v.as_f64(),
+            });
+        }
+        if let Some(borrowed) = same(sequence) {
+            out.push(Cow::Borrowed(borrowed));
+            continue;
+        }
+        let mut converted = Vec::with_capacity(sequence.len());
+        for (i, v) in sequence.iter().enumerate() {
+            let x = T::of_f64(v.as_f64());
+            if !x.as_f64().is_finite() {
+                return Err(ComputeError::Overflow {
+                    culprit: culprit(b, i),
+                    value: v.as_f64(),
+                    precision: T::NAME,
+                });
+            }
+            converted.push(x);
+        }
+        out.push(Cow::Owned(converted));
+    }
+    Ok(out)
+}
+
+/// Bytes the run allocates, roughly: per concurrent trajectory four `n x k` blocks (basis,
+/// product, QR scratch) and the Jacobian scratch (about the weights' size), the stack's own
+/// weights, and the running estimates of every sequence with a trace. `None` on overflow.
+pub(super) fn spectrum_bytes<T: Real>(
+    stack: &RecurrentStack<T>,
+    config: &SpectrumConfig,
+    threads: usize,
+    batch: usize,
+) -> Option<u128> {
+    let parameters = stack.weights().parameter_count();
+    let blocks = checked_product(&[4, stack.state_dim(), config.k])?;
+    let trajectory = blocks.checked_add(parameters)?;
+    let values = trajectory
+        .checked_mul(threads as u128)?
+        .checked_add(parameters)?;
+    let bytes = values.checked_mul(std::mem::size_of::<T>() as u128)?;
+    let trace = if config.record_trace {
+        let points = config.steps / config.qr_every.max(1) + 1;
+        // each point: its step, a Vec header and k f64 estimates
+        checked_product(&[batch, points, config.k.checked_add(4)?, 8])?
+    } else {
+        0
+    };
+    bytes.checked_add(trace)
+}
