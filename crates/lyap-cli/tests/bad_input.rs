@@ -252,3 +252,31 @@ fn analyze_and_sweep_on_missing_paths() {
     ]);
     assert_bad(&out, &["broken.toml", "invalid TOML"]);
 }
+
+/// Requests larger than the machine's memory are refused before allocating, in one line
+/// that names the size (the sizes assume less than 320 GB of memory).
+#[test]
+fn requests_larger_than_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lyap"))
+            .args(args.split_whitespace())
+            .current_dir(dir.path())
+            .output()
+            .expect("the lyap binary runs")
+    };
+    assert_bad(
+        &run("spectrum --random lstm --hidden 100000 --input-size 10 --steps 10"),
+        &["the random network needs 320.0 GB", "this machine has"],
+    );
+    assert_bad(
+        &run("spectrum --random gru --hidden 8 --input-size 100000000000 --steps 10"),
+        &["the random network needs 19.2 TB", "this machine has"],
+    );
+    assert_bad(
+        // (`--out` is required; nothing is written)
+        &run("train --task synthetic-text --hidden 200000 --out run"),
+        &["needs 2.6 TB", "this machine has"],
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

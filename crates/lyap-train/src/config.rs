@@ -166,6 +166,13 @@ impl TrainConfig {
         if self.le_every > 0 && (self.le_batch == 0 || self.le_steps == 0) {
             return bad("--le-batch and --le-steps must be at least 1");
         }
+        // the model (at least input and output size 1), its gradients and Adam's two moments
+        let parameters =
+            lyap_rnn::weights::parameter_count(self.arch, 1, self.hidden, self.layers, self.bias);
+        let bytes = parameters
+            .and_then(|p| p.checked_add(self.hidden as u128 + 1))
+            .and_then(|p| p.checked_mul(4 * self.precision.size_of() as u128));
+        lyap_core::memory::fits(bytes, "the model with its gradients and Adam state")?;
         let needs_path = matches!(self.task, TaskName::CharRnn | TaskName::Mocap);
         if needs_path && self.data.is_none() {
             return Err(DataError::MissingPath {

@@ -92,8 +92,13 @@ pub enum TrainError {
     RunExists { path: PathBuf },
     #[error("training diverged: {reason}")]
     Diverged { reason: String },
-    #[error("spectrum of epoch {epoch}: {reason}")]
-    Spectrum { epoch: usize, reason: String },
+    #[error("spectrum of epoch {epoch}: {source}")]
+    Spectrum {
+        epoch: usize,
+        source: lyap_rnn::ComputeError,
+    },
+    #[error(transparent)]
+    OutOfMemory(#[from] lyap_core::memory::OutOfMemory),
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] CheckpointError),
     #[error("cannot resume {path}: {reason}")]

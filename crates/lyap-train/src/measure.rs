@@ -5,22 +5,24 @@ use crate::config::{Precision, TrainConfig};
 use crate::data::TaskKind;
 use crate::error::TrainError;
 use crate::model::Model;
-use lyap_core::{lyapunov_spectrum, Real, SpectrumConfig, TangentSystem};
+use lyap_core::Real;
 use lyap_rnn::pytorch::{save_stack, ExtraTensor, SaveDtype};
-use lyap_rnn::report::{trace_csv, ConfigInfo, LogBase, ModelInfo, SpectrumReport};
-use lyap_rnn::{LstmState, RecurrentStack, StackWeights};
+use lyap_rnn::report::SpectrumReport;
+use lyap_rnn::{
+    compute_spectrum, ComputeError, InputBatch, LstmState, SpectrumOptions, StackWeights,
+};
 use std::collections::HashMap;
-use std::time::Instant;
 
 /// Key prefix of the recurrent weights in checkpoints (`rnn.weight_ih_l0`, ...).
 pub const STACK_PREFIX: &str = "rnn.";
 
-/// The spectrum of `weights` driven by `inputs` (embedded, `[time][input_size]` each), with
-/// the run's `le_*` settings: all `state_dim` exponents, QR every step, natural log, computed
-/// in `f64` (like `lyap spectrum`'s default), so that reloading an `f32` checkpoint into
-/// `lyap spectrum --model` reproduces it exactly. The report's timing is the wall-clock time
-/// of the computation. With `trace`, also the running estimates as the CSV of
-/// `lyap spectrum --trace` (`lyap_rnn::report::trace_csv`).
+/// The spectrum of `weights` driven by `inputs` (embedded, `[time][input_size]` each, cut to
+/// `warmup + steps` steps), with the run's `le_*` settings through
+/// [`lyap_rnn::compute_spectrum`]: all `state_dim` exponents, QR every step, natural log,
+/// computed in `f64` (like `lyap spectrum`'s default), so that reloading an `f32` checkpoint
+/// into `lyap spectrum --model` reproduces it exactly. The report's timing is the wall-clock
+/// time of the engine run. With `trace`, also the running estimates as the CSV of
+/// `lyap spectrum --trace`.
 pub fn spectrum_report<T: Real>(
     weights: &StackWeights<T>,
     inputs: &[Vec<f64>],
@@ -28,30 +30,20 @@ pub fn spectrum_report<T: Real>(
     steps: usize,
     state: LstmState,
     trace: bool,
-) -> Result<(SpectrumReport, Option<String>), String> {
-    let start = Instant::now();
-    let stack = RecurrentStack::new(weights.cast::<f64>(), state).map_err(|e| e.to_string())?;
-    let k = stack.state_dim();
-    let mut config = SpectrumConfig::new(k, steps);
-    config.warmup = warmup;
-    config.record_trace = trace;
+) -> Result<(SpectrumReport, Option<String>), ComputeError> {
     let length = (warmup + steps) * weights.input_size;
-    let sequences: Vec<&[f64]> = inputs.iter().map(|s| &s[..length.min(s.len())]).collect();
-    let spectrum = lyapunov_spectrum(&stack, &sequences, &config).map_err(|e| e.to_string())?;
-    let seconds = start.elapsed().as_secs_f64();
-    let model = ModelInfo::new(weights, state, k);
-    let info = ConfigInfo {
-        batch: inputs.len(),
-        steps,
+    let sequences = inputs.iter().map(|s| &s[..length.min(s.len())]).collect();
+    let options = SpectrumOptions {
         warmup,
-        qr_every: 1,
-        k,
-        log_base: LogBase::E,
-        precision: "f64".into(),
-        paper_compat: false,
+        steps: Some(steps),
+        state: Some(state),
+        precision: Precision::F64,
+        trace,
+        ..SpectrumOptions::default()
     };
-    let trace = trace.then(|| trace_csv(&spectrum, LogBase::E));
-    Ok((SpectrumReport::new(&spectrum, model, info, seconds), trace))
+    let result = compute_spectrum(weights, InputBatch::F64(sequences), &options)?;
+    let trace = trace.then(|| result.trace_csv());
+    Ok((result.report, trace))
 }
 
 /// The spectrum of a model at `epoch` with the run's settings (and its trace CSV with
@@ -70,7 +62,7 @@ pub fn epoch_spectrum<T: Real>(
         config.le_state,
         config.le_trace,
     )
-    .map_err(|reason| TrainError::Spectrum { epoch, reason })
+    .map_err(|source| TrainError::Spectrum { epoch, source })
 }
 
 /// The safetensors bytes of a checkpoint: the stack under `rnn.` with PyTorch's names, the

@@ -1,7 +1,7 @@
 //! `lyap spectrum`: the Lyapunov spectrum of a network driven by input sequences.
 //!
-//! Resolves the flags into a network (loaded or random), input sequences and a
-//! [`SpectrumConfig`], runs [`lyapunov_spectrum`] in the requested precision and writes the
+//! Resolves the flags into a network (loaded or random), input sequences and
+//! [`SpectrumOptions`], calls [`compute_spectrum`] (the library's front door) and writes the
 //! human summary and the requested output files.
 
 use crate::cli::{LogBaseArg, PrecisionArg, SpectrumArgs, StateArg};
@@ -9,109 +9,87 @@ use crate::commands::inputs::{self, Inputs};
 use crate::error::{CliError, CliResult};
 use crate::formats::model::load_model;
 use crate::output;
-use lyap_core::WarmupStyle;
-use lyap_core::{lyapunov_spectrum, Real, Spectrum, SpectrumConfig, Tangent, TangentSystem};
-use lyap_rnn::report::{ConfigInfo, LogBase, ModelInfo, SpectrumReport};
-use lyap_rnn::{Arch, LstmState, RecurrentStack, StackWeights};
-use std::time::Instant;
+use lyap_core::memory::{checked_product, fits};
+use lyap_core::{Precision, WarmupStyle};
+use lyap_rnn::report::LogBase;
+use lyap_rnn::weights::parameter_count;
+use lyap_rnn::{
+    compute_spectrum, Arch, ComputeError, Culprit, InputBatch, LstmState, SpectrumOptions,
+    StackWeights,
+};
 
 /// Batch and steps of generated inputs (zeros or random tokens) when not given.
 const GENERATED_BATCH: usize = 10;
 const GENERATED_STEPS: usize = 100;
 
-/// The method settings after applying `--paper-compat` (DESIGN.md section 4).
-#[derive(Clone, Copy, Debug)]
-struct Method {
-    state: LstmState,
-    log_base: LogBase,
-    tangent: Tangent,
-    warmup_style: WarmupStyle,
-}
-
 /// Runs the command; all user errors come back as [`CliError::BadInput`].
 pub fn run(args: &SpectrumArgs) -> CliResult<()> {
-    let method = method(args)?;
+    let mut options = options(args);
+    let method = options.method().map_err(|e| compute_error(e, ""))?;
     check_output_paths(args)?;
     let (weights, source) = network(args)?;
-    let (inputs, steps) = input_sequences(args, &weights, method.warmup_style)?;
-    let config = SpectrumConfig {
-        k: 0, // resolved by `compute` once the state dimension is known
-        warmup: args.warmup,
-        steps,
-        qr_every: args.qr_every,
-        tangent: method.tangent,
-        warmup_style: method.warmup_style,
-        record_trace: args.trace.is_some(),
-    };
-    let outcome = match args.precision {
-        PrecisionArg::F64 => compute::<f64>(&weights, &inputs, method.state, config, args.k)?,
-        PrecisionArg::F32 => compute::<f32>(&weights, &inputs, method.state, config, args.k)?,
-    };
-    let config_info = ConfigInfo {
-        batch: inputs.sequences.len(),
-        steps,
-        warmup: args.warmup,
-        qr_every: args.qr_every,
-        k: outcome.k,
-        log_base: method.log_base,
-        precision: outcome.precision.to_string(),
-        paper_compat: args.paper_compat,
-    };
-    let report = SpectrumReport::new(
-        &outcome.spectrum,
-        outcome.model,
-        config_info,
-        outcome.seconds,
-    );
+    let (inputs, steps) = input_sequences(args, &weights, &options, method.warmup_style)?;
+    options.steps = Some(steps);
+    let batch = InputBatch::F64(inputs.sequences.iter().map(Vec::as_slice).collect());
+    let result = compute_spectrum(&weights, batch, &options)
+        .map_err(|e| compute_error(e, &inputs.origin))?;
+    let report = &result.report;
     print!(
         "{}",
-        output::summary::render(&report, &source, &inputs.origin)
+        output::summary::render(report, &source, &inputs.origin)
     );
     if let Some(path) = &args.out {
-        output::json::write(path, &report)?;
+        output::json::write(path, report)?;
     }
     if let Some(path) = &args.trace {
-        output::trace::write(path, &outcome.spectrum, method.log_base)?;
+        output::trace::write(path, &result.spectrum, report.config.log_base)?;
     }
     if let Some(path) = &args.plot {
-        output::plot::write(path, &report)?;
+        output::plot::write(path, report)?;
     }
     Ok(())
 }
 
-/// State, log base, tangent map and warm-up style; `--paper-compat` fixes all four and
-/// conflicts with an explicit `--state full` or `--log-base e`.
-fn method(args: &SpectrumArgs) -> CliResult<Method> {
-    if args.paper_compat {
-        if args.state == Some(StateArg::Full) {
-            return Err(CliError::bad(
-                "--paper-compat uses the hidden state only; drop --state full",
-            ));
-        }
-        if args.log_base == Some(LogBaseArg::E) {
-            return Err(CliError::bad(
-                "--paper-compat uses log base 2; drop --log-base e",
-            ));
-        }
-        return Ok(Method {
-            state: LstmState::Hidden,
-            log_base: LogBase::Two,
-            tangent: Tangent::Transposed,
-            warmup_style: WarmupStyle::Paper,
-        });
+/// The library options of the flags (`steps` is set once the inputs are known).
+fn options(args: &SpectrumArgs) -> SpectrumOptions {
+    SpectrumOptions {
+        k: args.k,
+        warmup: args.warmup,
+        steps: None,
+        qr_every: args.qr_every,
+        state: args.state.map(|s| match s {
+            StateArg::Hidden => LstmState::Hidden,
+            StateArg::Full => LstmState::Full,
+        }),
+        precision: match args.precision {
+            PrecisionArg::F64 => Precision::F64,
+            PrecisionArg::F32 => Precision::F32,
+        },
+        log_base: args.log_base.map(|b| match b {
+            LogBaseArg::Two => LogBase::Two,
+            LogBaseArg::E => LogBase::E,
+        }),
+        paper_compat: args.paper_compat,
+        trace: args.trace.is_some(),
+        threads: None,
     }
-    Ok(Method {
-        state: match args.state {
-            Some(StateArg::Hidden) => LstmState::Hidden,
-            Some(StateArg::Full) | None => LstmState::Full,
-        },
-        log_base: match args.log_base {
-            Some(LogBaseArg::Two) => LogBase::Two,
-            Some(LogBaseArg::E) | None => LogBase::E,
-        },
-        tangent: Tangent::Jacobian,
-        warmup_style: WarmupStyle::Standard,
-    })
+}
+
+/// A failed computation as a CLI error: the user's mistake (exit 2) with the input file's
+/// name in front of a bad input value, or an internal fault (no thread pool, exit 1).
+fn compute_error(error: ComputeError, origin: &str) -> CliError {
+    match &error {
+        ComputeError::ThreadPool(_) => CliError::Internal(error.to_string()),
+        ComputeError::NonFinite {
+            culprit: Culprit::Input { .. },
+            ..
+        }
+        | ComputeError::Overflow {
+            culprit: Culprit::Input { .. },
+            ..
+        } => CliError::bad(format!("{origin}: {error}")),
+        _ => CliError::bad(error),
+    }
 }
 
 /// Fails early (before any computation) when an output file cannot be written: its
@@ -160,6 +138,9 @@ fn network(args: &SpectrumArgs) -> CliResult<(StackWeights<f64>, String)> {
         )));
     }
     let seed = args.seed.unwrap_or(0);
+    let parameters = parameter_count(arch, input_size, hidden, layers, args.bias);
+    let bytes = parameters.and_then(|p| p.checked_mul(std::mem::size_of::<f64>() as u128));
+    fits(bytes, "the random network").map_err(CliError::bad)?;
     let weights = StackWeights::random(arch, input_size, hidden, layers, args.bias, scale, seed);
     let bias = if args.bias { "with" } else { "without" };
     let source =
@@ -171,15 +152,11 @@ fn network(args: &SpectrumArgs) -> CliResult<(StackWeights<f64>, String)> {
 fn input_sequences(
     args: &SpectrumArgs,
     weights: &StackWeights<f64>,
+    options: &SpectrumOptions,
     style: WarmupStyle,
 ) -> CliResult<(Inputs, usize)> {
     let d = weights.input_size;
-    let needed = |steps: usize| {
-        let mut config = SpectrumConfig::new(1, steps);
-        config.warmup = args.warmup;
-        config.warmup_style = style;
-        config.inputs_needed()
-    };
+    let needed = |steps: usize| options.inputs_needed(style, steps);
     if let Some(steps) = args.steps {
         if steps == 0 {
             return Err(CliError::bad("--steps must be at least 1"));
@@ -202,6 +179,8 @@ fn input_sequences(
             return Err(CliError::bad("--batch must be at least 1"));
         }
         let length = needed(steps);
+        let bytes = checked_product(&[batch, length, d, std::mem::size_of::<f64>()]);
+        fits(bytes, "the generated input batch").map_err(CliError::bad)?;
         let seed = args.seed.unwrap_or(0);
         let inputs = if args.zero_input {
             inputs::zero_inputs(batch, length, d)
@@ -233,92 +212,4 @@ fn input_sequences(
     }
     let batch = args.batch.unwrap_or(file.sequences.len());
     Ok((file.take(batch)?, steps))
-}
-
-/// What a computation in one precision returns.
-struct Outcome {
-    spectrum: Spectrum,
-    model: ModelInfo,
-    k: usize,
-    precision: &'static str,
-    seconds: f64,
-}
-
-/// Builds the stack in precision `T`, resolves `k` (default: the state dimension) and runs
-/// the QR method over the sequences, timing the run.
-fn compute<T: Real>(
-    weights: &StackWeights<f64>,
-    inputs: &Inputs,
-    state: LstmState,
-    mut config: SpectrumConfig,
-    k: Option<usize>,
-) -> CliResult<Outcome> {
-    let cast = weights.cast::<T>();
-    check_representable(&cast)?;
-    let stack = RecurrentStack::new(cast, state).map_err(CliError::bad)?;
-    let state_dim = stack.state_dim();
-    config.k = k.unwrap_or(state_dim);
-    if config.k == 0 || config.k > state_dim {
-        return Err(CliError::bad(format!(
-            "--k {} is out of range: it must be between 1 and the state dimension {state_dim}",
-            config.k
-        )));
-    }
-    let sequences = inputs
-        .sequences
-        .iter()
-        .map(|s| to_precision::<T>(s, &inputs.origin))
-        .collect::<CliResult<Vec<Vec<T>>>>()?;
-    let refs: Vec<&[T]> = sequences.iter().map(Vec::as_slice).collect();
-    let start = Instant::now();
-    let spectrum = lyapunov_spectrum(&stack, &refs, &config).map_err(CliError::bad)?;
-    let seconds = start.elapsed().as_secs_f64();
-    Ok(Outcome {
-        spectrum,
-        model: ModelInfo::new(weights, state, state_dim),
-        k: config.k,
-        precision: T::NAME,
-        seconds,
-    })
-}
-
-/// Input values in precision `T`; a value that overflows it (f32) is an error.
-fn to_precision<T: Real>(values: &[f64], origin: &str) -> CliResult<Vec<T>> {
-    values
-        .iter()
-        .map(|&v| {
-            let x = T::of_f64(v);
-            if x.as_f64().is_finite() {
-                Ok(x)
-            } else {
-                Err(CliError::bad(format!(
-                    "{origin}: input value {v} overflows {}",
-                    T::NAME
-                )))
-            }
-        })
-        .collect()
-}
-
-/// Weights that overflowed when cast to `T` (f64 files read in f32) are an error.
-fn check_representable<T: Real>(weights: &StackWeights<T>) -> CliResult<()> {
-    for (l, layer) in weights.layers.iter().enumerate() {
-        let finite = |m: &faer::Mat<T>| {
-            (0..m.ncols()).all(|c| m.col(c).iter().all(|x| x.as_f64().is_finite()))
-        };
-        let bias_finite = |b: &Option<Vec<T>>| b.iter().flatten().all(|x| x.as_f64().is_finite());
-        let checks = [
-            ("weight_ih", finite(&layer.weight_ih)),
-            ("weight_hh", finite(&layer.weight_hh)),
-            ("bias_ih", bias_finite(&layer.bias_ih)),
-            ("bias_hh", bias_finite(&layer.bias_hh)),
-        ];
-        if let Some((name, _)) = checks.iter().find(|(_, ok)| !ok) {
-            return Err(CliError::bad(format!(
-                "{name}_l{l} has values that overflow {}",
-                T::NAME
-            )));
-        }
-    }
-    Ok(())
 }
