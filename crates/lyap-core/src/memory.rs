@@ -1,6 +1,6 @@
 //! Checks a requested allocation against the machine's physical memory, so that a request
 //! that cannot fit is a one-line error naming its size instead of an aborted allocation
-//! (DESIGN.md section 6, errors).
+//! (docs/DESIGN.md section 8).
 
 /// A request for more bytes than the machine has.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
