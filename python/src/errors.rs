@@ -1,0 +1,77 @@
+//! How errors cross into Python: a user's mistake is a `ValueError` (or a `TypeError` for a
+//! wrong type) with the one-line message the CLI prints for it; a Rust panic is caught at the
+//! boundary and becomes a `RuntimeError`, so it never aborts the interpreter.
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::PyErr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// A failure of the bindings, kept typed until it becomes a Python exception.
+#[derive(Debug, thiserror::Error)]
+pub enum BindingError {
+    /// A value the user gave is wrong (shape, size, range, non-finite, conflict).
+    #[error("{0}")]
+    Value(String),
+    /// An argument of the wrong type (integer arrays where floats are needed, ...).
+    #[error("{0}")]
+    Type(String),
+    /// The weights do not form a recurrent stack (see `lyap_rnn::pytorch`).
+    #[error("{context}{source}")]
+    Weights {
+        context: String,
+        #[source]
+        source: lyap_rnn::pytorch::PytorchError,
+    },
+    /// The spectrum computation refused its inputs or options.
+    #[error(transparent)]
+    Compute(#[from] crate::front_door::ComputeError),
+    /// Writing or reading a run directory failed.
+    #[error(transparent)]
+    Run(#[from] lyap_train::error::TrainError),
+    /// A fault inside the library (a caught panic).
+    #[error("internal error in lyap (please report): {0}")]
+    Internal(String),
+}
+
+impl BindingError {
+    pub fn value(message: impl Into<String>) -> Self {
+        Self::Value(message.into())
+    }
+    pub fn type_error(message: impl Into<String>) -> Self {
+        Self::Type(message.into())
+    }
+}
+
+impl From<BindingError> for PyErr {
+    fn from(error: BindingError) -> Self {
+        let message = error.to_string();
+        match error {
+            BindingError::Type(_) => PyTypeError::new_err(message),
+            BindingError::Weights {
+                source: lyap_rnn::pytorch::PytorchError::UnsupportedDtype { .. },
+                ..
+            } => PyTypeError::new_err(message),
+            BindingError::Internal(_) => PyRuntimeError::new_err(message),
+            BindingError::Compute(crate::front_door::ComputeError::ThreadPool(_)) => {
+                PyRuntimeError::new_err(message)
+            }
+            BindingError::Run(_) => PyValueError::new_err(message),
+            _ => PyValueError::new_err(message),
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into [`BindingError::Internal`] with the panic's message.
+pub fn guard<R>(f: impl FnOnce() -> Result<R, BindingError>) -> Result<R, BindingError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic without a message".to_string());
+            Err(BindingError::Internal(message))
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The network of a spectrum: a `.safetensors` file or a mapping of PyTorch state_dict names to
+//! numpy arrays, both read by `lyap_rnn::pytorch::load_stack` (prefix and architecture found as
+//! `lyap spectrum --model` finds them: docs/DESIGN.md section 6).
+//!
+//! A mapping is packed into an in-memory safetensors buffer so that the key parsing, shape and
+//! value checks and their messages are the library's own. Only tensors whose names look
+//! recurrent (`weight_ih_l*`, `weight_hh_l*`, `bias_ih_l*`, `bias_hh_l*`, `weight_hr_l*`) carry
+//! their values; every other key (an embedding, a readout) is kept by name only, so that prefix
+//! detection and its messages see the whole state_dict without copying large tensors.
+
+use crate::errors::BindingError;
+use lyap_rnn::pytorch::{load_stack, LoadOptions};
+use lyap_rnn::{Arch, StackWeights};
+use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use safetensors::tensor::{Dtype, TensorView};
+
+/// The stack under `prefix` / `arch` (detected when `None`) of `source`: a path (`str`) or a
+/// dict of names to numpy arrays. Returns the weights and the prefix they were found under.
+pub fn load(
+    source: &Bound<'_, PyAny>,
+    arch: Option<&str>,
+    prefix: Option<&str>,
+) -> Result<(StackWeights<f64>, String), BindingError> {
+    let arch = arch
+        .map(|a| a.parse::<Arch>())
+        .transpose()
+        .map_err(|e| BindingError::value(e.to_string()))?;
+    let options = LoadOptions {
+        prefix: prefix.map(str::to_string),
+        arch,
+    };
+    if let Ok(path) = source.cast::<PyString>() {
+        let path = path.to_string();
+        let bytes = std::fs::read(&path)
+            .map_err(|e| BindingError::value(format!("cannot read {path}: {e}")))?;
+        let loaded = load_stack::<f64>(&bytes, &options).map_err(|source| {
+            BindingError::Weights {
+                context: format!("{path}: "),
+                source,
+            }
+        })?;
+        return Ok((loaded.weights, loaded.prefix));
+    }
+    let dict = source.cast::<PyDict>().map_err(|_| {
+        BindingError::type_error(
+            "model must be a torch.nn.RNN/LSTM/GRU, a state_dict-like mapping or a path to a \
+             .safetensors file",
+        )
+    })?;
+    let bytes = pack(dict)?;
+    let loaded = load_stack::<f64>(&bytes, &options).map_err(|source| BindingError::Weights {
+        context: String::new(),
+        source,
+    })?;
+    Ok((loaded.weights, loaded.prefix))
+}
+
+/// Whether a key's last component names a recurrent parameter that `load_stack` may read.
+fn is_recurrent(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    ["weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l", "weight_hr_l"]
+        .iter()
+        .any(|stem| last.starts_with(stem))
+}
+
+/// The safetensors bytes of `dict` (names to numpy arrays), little-endian as the format wants.
+fn pack(dict: &Bound<'_, PyDict>) -> Result<Vec<u8>, BindingError> {
+    let mut entries: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::with_capacity(dict.len());
+    for (key, value) in dict.iter() {
+        let name: String = key
+            .extract()
+            .map_err(|_| BindingError::type_error("state_dict keys must be strings"))?;
+        let array = value.cast::<PyUntypedArray>().map_err(|_| {
+            BindingError::type_error(format!(
+                "{name}: expected a numpy array or torch tensor, got {}",
+                value.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string())
+            ))
+        })?;
+        if !is_recurrent(&name) {
+            entries.push((name, Dtype::U8, vec![0], Vec::new()));
+            continue;
+        }
+        let (dtype, bytes) = tensor_bytes(&name, array)?;
+        entries.push((name, dtype, array.shape().to_vec(), bytes));
+    }
+    let views = entries
+        .iter()
+        .map(|(name, dtype, shape, data)| {
+            TensorView::new(*dtype, shape.clone(), data)
+                .map(|view| (name.clone(), view))
+                .map_err(|e| BindingError::value(format!("{name}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    safetensors::serialize(views, None).map_err(|e| BindingError::value(e.to_string()))
+}
+
+/// The dtype and little-endian bytes of one array. Float arrays keep their values; any other
+/// kind (integers, booleans) is passed as its safetensors dtype so that `load_stack` names the
+/// key and dtype in its own message (a `TypeError` here).
+fn tensor_bytes(
+    name: &str,
+    array: &Bound<'_, PyUntypedArray>,
+) -> Result<(Dtype, Vec<u8>), BindingError> {
+    let descr = array.dtype();
+    let (kind, size) = (descr.kind(), descr.itemsize());
+    let len = array.len();
+    if kind == b'f' && size == 8 {
+        let values = readonly::<f64>(array)?;
+        return Ok((Dtype::F64, values.iter().flat_map(|v| v.to_le_bytes()).collect()));
+    }
+    if kind == b'f' && size == 4 {
+        let values = readonly::<f32>(array)?;
+        return Ok((Dtype::F32, values.iter().flat_map(|v| v.to_le_bytes()).collect()));
+    }
+    let dtype = match (kind, size) {
+        (b'i', 1) => Dtype::I8,
+        (b'i', 2) => Dtype::I16,
+        (b'i', 4) => Dtype::I32,
+        (b'i', 8) => Dtype::I64,
+        (b'u', 1) => Dtype::U8,
+        (b'u', 2) => Dtype::U16,
+        (b'u', 4) => Dtype::U32,
+        (b'u', 8) => Dtype::U64,
+        (b'b', 1) => Dtype::BOOL,
+        _ => {
+            return Err(BindingError::type_error(format!(
+                "{name} has numpy dtype {}; supported dtypes are float32, float64 (float16 and \
+                 bfloat16 are converted to float32)",
+                descr
+            )))
+        }
+    };
+    Ok((dtype, vec![0; len * size]))
+}
+
+/// The values of a float array in C order (copied when it is not C-contiguous).
+fn readonly<T: numpy::Element + Copy>(
+    array: &Bound<'_, PyUntypedArray>,
+) -> Result<Vec<T>, BindingError> {
+    let typed = array
+        .cast::<PyArrayDyn<T>>()
+        .map_err(|e| BindingError::type_error(e.to_string()))?;
+    let view: PyReadonlyArrayDyn<'_, T> = typed.readonly();
+    Ok(view.as_array().iter().copied().collect())
+}
