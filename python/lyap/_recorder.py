@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Union
 
 import numpy as np
 
@@ -49,7 +49,7 @@ class Recorder:
 
     def __init__(
         self,
-        run_dir: "str | os.PathLike[str]",
+        run_dir: Union[str, "os.PathLike[str]"],
         model: Any = None,
         inputs: Any = None,
         config: Optional[Mapping[str, Any]] = None,

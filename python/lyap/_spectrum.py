@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 
@@ -72,7 +72,7 @@ class Spectrum:
         """The JSON text ``lyap spectrum --out`` writes (without the final newline)."""
         return self._json
 
-    def save(self, path: "str | os.PathLike[str]") -> None:
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Writes the JSON document to ``path`` atomically (a temporary file in the same
         directory, flushed and renamed), byte for byte what ``lyap spectrum --out`` writes."""
         path = os.fspath(path)

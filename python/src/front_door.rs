@@ -1,7 +1,9 @@
 //! TEMPORARY stand-in for `lyap_rnn::compute_spectrum` (helper H1's front door, same API), so
 //! the bindings build and their tests run before that lands. Deleted when h1 is merged.
 
-use lyap_core::{lyapunov_spectrum, Real, Spectrum, SpectrumConfig, Tangent, TangentSystem, WarmupStyle};
+use lyap_core::{
+    lyapunov_spectrum, Real, Spectrum, SpectrumConfig, Tangent, TangentSystem, WarmupStyle,
+};
 use lyap_rnn::report::{trace_csv, ConfigInfo, LogBase, ModelInfo, SpectrumReport};
 use lyap_rnn::{LstmState, RecurrentStack, ShapeError, StackWeights};
 use std::time::Instant;

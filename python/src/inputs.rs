@@ -85,10 +85,7 @@ pub fn borrow<'py>(
             "{ORIGIN}: the array must be C-contiguous"
         )));
     }
-    let shape = Shape {
-        length,
-        size,
-    };
+    let shape = Shape { length, size };
     let borrowed = match descr.itemsize() {
         4 => Borrowed::F32(typed::<f32>(array)?),
         8 => Borrowed::F64(typed::<f64>(array)?),
@@ -117,7 +114,8 @@ impl Borrowed<'_> {
     /// of that buffer (tests check it is the caller's array).
     pub fn batch(&self, shape: Shape) -> Result<(InputBatch<'_>, usize), BindingError> {
         let per = shape.length * shape.size;
-        let not_contiguous = |_| BindingError::value(format!("{ORIGIN}: the array must be C-contiguous"));
+        let not_contiguous =
+            |_| BindingError::value(format!("{ORIGIN}: the array must be C-contiguous"));
         Ok(match self {
             Borrowed::F32(a) => {
                 let all = a.as_slice().map_err(not_contiguous)?;
@@ -139,7 +137,10 @@ impl Borrowed<'_> {
 
 /// Sequences of zeros as `lyap spectrum --zero-input` makes them: [`ZERO_BATCH`] sequences of
 /// the steps the warm-up and `steps` (default [`ZERO_STEPS`]) need.
-pub fn zero_sequences(input_size: usize, raw: &RawOptions<'_>) -> Result<Vec<Vec<f64>>, BindingError> {
+pub fn zero_sequences(
+    input_size: usize,
+    raw: &RawOptions<'_>,
+) -> Result<Vec<Vec<f64>>, BindingError> {
     let steps = raw.steps.unwrap_or(ZERO_STEPS);
     if steps == 0 {
         return Err(BindingError::value("steps must be at least 1"));

@@ -98,11 +98,7 @@ pub fn run<'py>(
 
 /// The report's pieces: `json`, `exponents`, `std`, `sem`, `per_sequence`, `summary`,
 /// `seconds`, `warnings`, and `trace` / `trace_steps` / `trace_csv` when recorded (else `None`).
-fn fill<'py>(
-    py: Python<'py>,
-    out: &Bound<'py, PyDict>,
-    result: &SpectrumResult,
-) -> PyResult<()> {
+fn fill<'py>(py: Python<'py>, out: &Bound<'py, PyDict>, result: &SpectrumResult) -> PyResult<()> {
     let report: &SpectrumReport = &result.report;
     let vector = |v: &[f64]| PyArray1::from_slice(py, v);
     out.set_item("json", report.to_json())?;

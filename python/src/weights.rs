@@ -36,12 +36,11 @@ pub fn load(
         let path = path.to_string();
         let bytes = std::fs::read(&path)
             .map_err(|e| BindingError::value(format!("cannot read {path}: {e}")))?;
-        let loaded = load_stack::<f64>(&bytes, &options).map_err(|source| {
-            BindingError::Weights {
+        let loaded =
+            load_stack::<f64>(&bytes, &options).map_err(|source| BindingError::Weights {
                 context: format!("{path}: "),
                 source,
-            }
-        })?;
+            })?;
         return Ok((loaded.weights, loaded.prefix));
     }
     let dict = source.cast::<PyDict>().map_err(|_| {
@@ -61,9 +60,15 @@ pub fn load(
 /// Whether a key's last component names a recurrent parameter that `load_stack` may read.
 fn is_recurrent(name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name);
-    ["weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l", "weight_hr_l"]
-        .iter()
-        .any(|stem| last.starts_with(stem))
+    [
+        "weight_ih_l",
+        "weight_hh_l",
+        "bias_ih_l",
+        "bias_hh_l",
+        "weight_hr_l",
+    ]
+    .iter()
+    .any(|stem| last.starts_with(stem))
 }
 
 /// The safetensors bytes of `dict` (names to numpy arrays), little-endian as the format wants.
@@ -76,7 +81,10 @@ fn pack(dict: &Bound<'_, PyDict>) -> Result<Vec<u8>, BindingError> {
         let array = value.cast::<PyUntypedArray>().map_err(|_| {
             BindingError::type_error(format!(
                 "{name}: expected a numpy array or torch tensor, got {}",
-                value.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string())
+                value
+                    .get_type()
+                    .name()
+                    .map_or_else(|_| "?".into(), |n| n.to_string())
             ))
         })?;
         if !is_recurrent(&name) {
@@ -109,11 +117,17 @@ fn tensor_bytes(
     let len = array.len();
     if kind == b'f' && size == 8 {
         let values = readonly::<f64>(array)?;
-        return Ok((Dtype::F64, values.iter().flat_map(|v| v.to_le_bytes()).collect()));
+        return Ok((
+            Dtype::F64,
+            values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ));
     }
     if kind == b'f' && size == 4 {
         let values = readonly::<f32>(array)?;
-        return Ok((Dtype::F32, values.iter().flat_map(|v| v.to_le_bytes()).collect()));
+        return Ok((
+            Dtype::F32,
+            values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ));
     }
     let dtype = match (kind, size) {
         (b'i', 1) => Dtype::I8,

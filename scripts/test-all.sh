@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test of the repository: the Rust workspace (unit, integration and doc tests), then the
+# Python package's pytest suite against the freshly built `lyap` binary.
+#
+# The Python tests run in a virtual environment under target/python-venv (made on first use,
+# reused afterwards) with maturin, numpy and pytest from the package index; `pip install
+# ./python` builds the extension there. Tests that need torch are skipped in that environment
+# (it has no torch); run them with a Python that has torch:
+#   <python-with-torch> -m pip install ./python
+#   LYAP_BIN=target/debug/lyap <python-with-torch> -m pytest python/tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo test --workspace
+cargo build -p lyap-cli  # the binary the Python tests compare against (built by the tests above)
+
+venv=target/python-venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --upgrade maturin numpy pytest
+"$venv/bin/python" -m pip install --quiet --no-build-isolation ./python
+LYAP_BIN="$PWD/target/debug/lyap" "$venv/bin/python" -m pytest -q python/tests
