@@ -75,3 +75,20 @@ pub fn guard<R>(f: impl FnOnce() -> Result<R, BindingError>) -> Result<R, Bindin
         }
     }
 }
+
+/// `value` as a numpy array, or a `TypeError` naming `what` and the type it has.
+pub fn as_array<'a, 'py>(
+    value: &'a pyo3::Bound<'py, pyo3::PyAny>,
+    what: &str,
+) -> Result<&'a pyo3::Bound<'py, numpy::PyUntypedArray>, BindingError> {
+    use pyo3::types::{PyAnyMethods, PyTypeMethods};
+    value.cast::<numpy::PyUntypedArray>().map_err(|_| {
+        let type_name = value
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".into(), |n| n.to_string());
+        BindingError::type_error(format!(
+            "{what}: expected a numpy array or torch tensor, got {type_name}"
+        ))
+    })
+}

@@ -3,7 +3,7 @@
 //! (rank, input size, empty batch, warm-up leaving no steps, finiteness is checked by the front
 //! door).
 
-use crate::errors::BindingError;
+use crate::errors::{as_array, BindingError};
 use crate::front_door::InputBatch;
 use crate::spectrum::RawOptions;
 use lyap_core::{SpectrumConfig, WarmupStyle};
@@ -37,15 +37,7 @@ pub fn borrow<'py>(
     inputs: &Bound<'py, PyAny>,
     input_size: usize,
 ) -> Result<(Borrowed<'py>, Shape), BindingError> {
-    let array = inputs.cast::<PyUntypedArray>().map_err(|_| {
-        BindingError::type_error(format!(
-            "{ORIGIN}: expected a numpy array or torch tensor, got {}",
-            inputs
-                .get_type()
-                .name()
-                .map_or_else(|_| "?".into(), |n| n.to_string())
-        ))
-    })?;
+    let array = as_array(inputs, ORIGIN)?;
     let shape = array.shape().to_vec();
     let descr = array.dtype();
     let float = descr.kind() == b'f';

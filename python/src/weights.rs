@@ -8,7 +8,7 @@
 //! their values; every other key (an embedding, a readout) is kept by name only, so that prefix
 //! detection and its messages see the whole state_dict without copying large tensors.
 
-use crate::errors::BindingError;
+use crate::errors::{as_array, BindingError};
 use lyap_rnn::pytorch::{load_stack, LoadOptions};
 use lyap_rnn::{Arch, StackWeights};
 use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
@@ -78,15 +78,7 @@ fn pack(dict: &Bound<'_, PyDict>) -> Result<Vec<u8>, BindingError> {
         let name: String = key
             .extract()
             .map_err(|_| BindingError::type_error("state_dict keys must be strings"))?;
-        let array = value.cast::<PyUntypedArray>().map_err(|_| {
-            BindingError::type_error(format!(
-                "{name}: expected a numpy array or torch tensor, got {}",
-                value
-                    .get_type()
-                    .name()
-                    .map_or_else(|_| "?".into(), |n| n.to_string())
-            ))
-        })?;
+        let array = as_array(&value, &name)?;
         if !is_recurrent(&name) {
             entries.push((name, Dtype::U8, vec![0], Vec::new()));
             continue;
