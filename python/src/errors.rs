@@ -24,7 +24,7 @@ pub enum BindingError {
     },
     /// The spectrum computation refused its inputs or options.
     #[error(transparent)]
-    Compute(#[from] crate::front_door::ComputeError),
+    Compute(#[from] lyap_rnn::ComputeError),
     /// Writing or reading a run directory failed.
     #[error(transparent)]
     Run(#[from] lyap_train::error::TrainError),
@@ -52,7 +52,7 @@ impl From<BindingError> for PyErr {
                 ..
             } => PyTypeError::new_err(message),
             BindingError::Internal(_) => PyRuntimeError::new_err(message),
-            BindingError::Compute(crate::front_door::ComputeError::ThreadPool(_)) => {
+            BindingError::Compute(lyap_rnn::ComputeError::ThreadPool(_)) => {
                 PyRuntimeError::new_err(message)
             }
             BindingError::Run(_) => PyValueError::new_err(message),

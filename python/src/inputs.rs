@@ -4,9 +4,9 @@
 //! door).
 
 use crate::errors::{as_array, BindingError};
-use crate::front_door::InputBatch;
+use lyap_rnn::{InputBatch, SpectrumOptions};
 use crate::spectrum::RawOptions;
-use lyap_core::{SpectrumConfig, WarmupStyle};
+use lyap_core::WarmupStyle;
 use numpy::{PyArray3, PyArrayDescrMethods, PyReadonlyArray3, PyUntypedArray};
 use numpy::{PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::prelude::*;
@@ -173,13 +173,16 @@ pub fn check_steps(
     Ok(())
 }
 
-/// Input steps a sequence must provide for `warmup` and `steps` (the engine's rule:
-/// `SpectrumConfig::inputs_needed`).
+/// Input steps a sequence must provide for `warmup` and `steps` (the front door's rule).
 fn inputs_needed(warmup: usize, steps: usize, paper_compat: bool) -> usize {
-    let mut config = SpectrumConfig::new(1, steps);
-    config.warmup = warmup;
-    if paper_compat {
-        config.warmup_style = WarmupStyle::Paper;
-    }
-    config.inputs_needed()
+    let style = if paper_compat {
+        WarmupStyle::Paper
+    } else {
+        WarmupStyle::Standard
+    };
+    let options = SpectrumOptions {
+        warmup,
+        ..SpectrumOptions::default()
+    };
+    options.inputs_needed(style, steps)
 }

@@ -5,7 +5,6 @@
 //! these functions take.
 
 mod errors;
-mod front_door;
 mod inputs;
 mod run;
 mod spectrum;

@@ -4,49 +4,45 @@
 
 use crate::errors::{guard, BindingError};
 use lyap_rnn::report::{ConfigInfo, ExponentStats, LogBase, ModelInfo, SpectrumReport, Timing};
-use lyap_train::run_dir::{self, EpochRecord, EpochSpectrumSummary, RunDir, RunState, Status};
+use lyap_train::run_dir::{EpochRecord, RunState};
+use lyap_train::TrainError;
 use pyo3::prelude::*;
 
 /// An open run directory: `config.json` written, `status.json` running, one line of
-/// `metrics.jsonl` and (when measured) one `spectra/epoch_NNN.json` per logged epoch.
+/// `metrics.jsonl` and (when measured) one `spectra/epoch_NNN.json` per logged epoch, all
+/// through `lyap_train::run_dir::RunWriter`.
 #[pyclass(module = "lyap._lyap")]
 pub struct RunWriter {
-    dir: RunDir,
-    records: Vec<EpochRecord>,
+    inner: lyap_train::run_dir::RunWriter,
 }
 
 #[pymethods]
 impl RunWriter {
-    /// Creates the run in `path` with `config_json` (any JSON object) as its `config.json`;
-    /// a directory that already holds a run (a `config.json`) is refused.
+    /// Creates the run in `path` with `config_json` (a JSON object) as its `config.json`; a
+    /// directory that already holds a run (a `config.json`) is refused.
     #[new]
     fn new(path: &str, config_json: &str) -> PyResult<Self> {
         Ok(guard(|| {
-            let dir = RunDir::new(path);
-            if dir.config().exists() {
-                return Err(BindingError::value(format!(
-                    "{path} already holds a run (config.json exists); choose another directory"
-                )));
-            }
             let config: serde_json::Value = serde_json::from_str(config_json)
                 .map_err(|e| BindingError::value(format!("config: {e}")))?;
-            if !config.is_object() {
-                return Err(BindingError::type_error("config must be a dict"));
-            }
-            run_dir::write_json(&dir.config(), &config)?;
-            let writer = Self {
-                dir,
-                records: Vec::new(),
+            let inner = match lyap_train::run_dir::RunWriter::create(path, &config, None) {
+                Err(TrainError::RunExists { path }) => {
+                    return Err(BindingError::value(format!(
+                        "{} already holds a run (config.json exists); choose another directory",
+                        path.display()
+                    )))
+                }
+                other => other?,
             };
-            writer.write_status(RunState::Running, None)?;
-            Ok(writer)
+            inner.write_status(RunState::Running, None)?;
+            Ok(Self { inner })
         })?)
     }
 
     /// Number of epochs logged so far.
     #[getter]
     fn epochs(&self) -> usize {
-        self.records.len()
+        self.inner.records().len()
     }
 
     /// Appends epoch `len + 1`: its losses (each optional), learning rate and training seconds
@@ -64,34 +60,27 @@ impl RunWriter {
         trace_csv: Option<&str>,
     ) -> PyResult<usize> {
         Ok(guard(|| {
-            let epoch = self.records.len() + 1;
-            let mut le_seconds = 0.0;
-            let mut summary = None;
+            let epoch = self.inner.records().len() + 1;
+            let mut record = EpochRecord {
+                epoch,
+                train_loss,
+                val_loss,
+                lr,
+                train_seconds,
+                ..EpochRecord::default()
+            };
             if let Some(text) = spectrum_json {
                 let report = SpectrumReport::from_json(text)
                     .map_err(|e| BindingError::value(format!("spectrum: {e}")))?;
-                le_seconds = report.timing.seconds;
-                summary = Some(EpochSpectrumSummary::from(&lyap_core::summarize(
-                    &report.exponents.mean,
-                )));
-                let mut text = text.to_string();
-                text.push('\n');
-                run_dir::write_atomic(&self.dir.spectrum(epoch), text.as_bytes())?;
+                self.inner.dir().write_spectrum(epoch, &report)?;
+                record.le_seconds = Some(report.timing.seconds);
+                record.spectrum = Some(report.summary);
             }
             if let Some(csv) = trace_csv {
-                run_dir::write_atomic(&self.dir.trace(epoch), csv.as_bytes())?;
+                self.inner.dir().write_trace(epoch, csv)?;
             }
-            self.records.push(EpochRecord {
-                epoch,
-                train_loss: train_loss.unwrap_or(f64::NAN),
-                val_loss: val_loss.unwrap_or(f64::NAN),
-                lr: lr.unwrap_or(f64::NAN),
-                train_seconds: train_seconds.unwrap_or(0.0),
-                le_seconds,
-                spectrum: summary,
-            });
-            run_dir::write_metrics(&self.dir.metrics(), &self.records)?;
-            self.write_status(RunState::Running, None)?;
+            self.inner.append_epoch(record)?;
+            self.inner.write_status(RunState::Running, None)?;
             Ok(epoch)
         })?)
     }
@@ -104,20 +93,7 @@ impl RunWriter {
         } else {
             RunState::Completed
         };
-        Ok(guard(|| self.write_status(state, failed))?)
-    }
-}
-
-impl RunWriter {
-    fn write_status(&self, status: RunState, reason: Option<String>) -> Result<(), BindingError> {
-        let done = self.records.len();
-        let status = Status {
-            status,
-            reason,
-            epochs_completed: done,
-            epochs_planned: done,
-        };
-        Ok(run_dir::write_json(&self.dir.status(), &status)?)
+        Ok(guard(|| Ok(self.inner.write_status(state, failed)?))?)
     }
 }
 
@@ -144,7 +120,7 @@ pub fn imported_spectrum_json(
         ))
         .into());
     }
-    let summary = lyap_core::summarize(&exponents).into();
+    let summary = lyap_core::summarize(&exponents);
     let report = SpectrumReport {
         model: ModelInfo {
             arch: "unknown".into(),

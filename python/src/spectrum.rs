@@ -4,7 +4,8 @@
 //! text (exactly what `lyap spectrum --out` writes) and its vectors as numpy arrays.
 
 use crate::errors::{guard, BindingError};
-use crate::front_door::{compute_spectrum, InputBatch, Precision, SpectrumOptions, SpectrumResult};
+use lyap_core::Precision;
+use lyap_rnn::{compute_spectrum, InputBatch, SpectrumOptions, SpectrumResult};
 use crate::inputs;
 use crate::weights;
 use lyap_rnn::report::{LogBase, SpectrumReport};
