@@ -97,12 +97,12 @@ def model_source(
         return state, info["arch"], "" if prefix is None else prefix, info["batch_first"]
     if isinstance(model, (str, os.PathLike)):
         path = os.fspath(model)
-        if path.endswith((".pt", ".pth")):
-            name = os.path.basename(path)
+        if _is_torch_checkpoint(path):
+            converted = os.path.splitext(path)[0] + ".safetensors"
             raise ValueError(
-                f"{path}: a torch.save checkpoint is not read directly; convert it once with "
-                f'safetensors.torch.save_file(torch.load("{name}"), "{name}.safetensors"), or '
-                "pass torch.load(...) (a state_dict) as the model"
+                f"{path}: a PyTorch checkpoint (torch.save), not a safetensors file; pass "
+                f'torch.load("{path}") as the model, or convert it once: '
+                f'safetensors.torch.save_file(torch.load("{path}"), "{converted}")'
             )
         return path, arch, prefix, True
     if isinstance(model, Mapping):
@@ -116,6 +116,19 @@ def model_source(
         "model must be a torch.nn.RNN/LSTM/GRU module, a state_dict-like mapping of names to "
         f"tensors or arrays, or a path to a .safetensors file; got {type(model).__name__}"
     )
+
+
+def _is_torch_checkpoint(path: str) -> bool:
+    """A ``.pt`` / ``.pth`` name, or the bytes of a zip archive (``torch.save`` since PyTorch
+    1.6) or of a pickle (protocols 2 to 5), as ``lyap spectrum --model`` recognises them."""
+    if path.lower().endswith((".pt", ".pth")):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False  # the extension reports the unreadable file
+    return head.startswith(b"PK\x03\x04") or (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5)
 
 
 def input_array(inputs: Any, batch_first: bool) -> np.ndarray:

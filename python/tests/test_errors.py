@@ -185,7 +185,13 @@ def test_files_missing_corrupt_or_torch_checkpoints(tmp_path):
     pt.write_bytes(b"PK\x03\x04")
     with pytest.raises(ValueError) as error:
         lyap.spectrum(pt, X)
-    assert 'safetensors.torch.save_file(torch.load("model.pt"), "model.pt.safetensors")' in one_line(error)
+    assert one_line(error).endswith(
+        f'safetensors.torch.save_file(torch.load("{pt}"), "{tmp_path / "model.safetensors"}")')
+    pickle = tmp_path / "weights.bin"
+    pickle.write_bytes(b"\x80\x02rest")
+    with pytest.raises(ValueError) as error:
+        lyap.spectrum(pickle, X)
+    assert "a PyTorch checkpoint (torch.save), not a safetensors file" in one_line(error)
 
 
 def test_same_messages_as_the_cli_for_a_bad_file(tmp_path):
