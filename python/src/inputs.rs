@@ -4,9 +4,9 @@
 //! door).
 
 use crate::errors::{as_array, BindingError};
-use lyap_rnn::{InputBatch, SpectrumOptions};
 use crate::spectrum::RawOptions;
 use lyap_core::WarmupStyle;
+use lyap_rnn::{InputBatch, SpectrumOptions};
 use numpy::{PyArray3, PyArrayDescrMethods, PyReadonlyArray3, PyUntypedArray};
 use numpy::{PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::prelude::*;

@@ -4,12 +4,12 @@
 //! text (exactly what `lyap spectrum --out` writes) and its vectors as numpy arrays.
 
 use crate::errors::{guard, BindingError};
-use lyap_core::Precision;
-use lyap_rnn::{compute_spectrum, InputBatch, SpectrumOptions, SpectrumResult};
 use crate::inputs;
 use crate::weights;
+use lyap_core::Precision;
 use lyap_rnn::report::{LogBase, SpectrumReport};
 use lyap_rnn::LstmState;
+use lyap_rnn::{compute_spectrum, InputBatch, SpectrumOptions, SpectrumResult};
 use numpy::ndarray::{Array2, Array3};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
