@@ -1,7 +1,7 @@
 //! Input sequences from a numpy array `[B, T, D]`, borrowed without a copy when it is a
-//! C-contiguous float32 or float64 array; the checks and messages of `lyap spectrum --inputs`
-//! (rank, input size, empty batch, warm-up leaving no steps, finiteness is checked by the front
-//! door).
+//! C-contiguous float32 or float64 array, with the checks and messages of `lyap spectrum
+//! --inputs` (rank, input size, empty batch, a warm-up leaving no steps to measure); the front
+//! door checks finiteness.
 
 use crate::errors::{as_array, BindingError};
 use crate::spectrum::RawOptions;
