@@ -62,7 +62,7 @@ impl From<BindingError> for PyErr {
 }
 
 /// Runs `f`, turning a panic into [`BindingError::Internal`] with the panic's message.
-pub fn guard<R>(f: impl FnOnce() -> Result<R, BindingError>) -> Result<R, BindingError> {
+pub fn guard<R, E: From<BindingError>>(f: impl FnOnce() -> Result<R, E>) -> Result<R, E> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(payload) => {
@@ -71,7 +71,7 @@ pub fn guard<R>(f: impl FnOnce() -> Result<R, BindingError>) -> Result<R, Bindin
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "panic without a message".to_string());
-            Err(BindingError::Internal(message))
+            Err(BindingError::Internal(message).into())
         }
     }
 }

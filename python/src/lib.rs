@@ -49,7 +49,7 @@ fn compute<'py>(
         trace,
         threads,
     };
-    spectrum::run(py, source, inputs, arch, prefix, &raw)
+    errors::guard(|| spectrum::run(py, source, inputs, arch, prefix, &raw))
 }
 
 /// Raises a Rust panic inside the extension (tests check it becomes a `RuntimeError`).

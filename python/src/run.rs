@@ -22,7 +22,7 @@ impl RunWriter {
     /// directory that already holds a run (a `config.json`) is refused.
     #[new]
     fn new(path: &str, config_json: &str) -> PyResult<Self> {
-        Ok(guard(|| {
+        Ok(guard::<_, BindingError>(|| {
             let config: serde_json::Value = serde_json::from_str(config_json)
                 .map_err(|e| BindingError::value(format!("config: {e}")))?;
             let inner = match lyap_train::run_dir::RunWriter::create(path, &config, None) {
@@ -59,7 +59,7 @@ impl RunWriter {
         spectrum_json: Option<&str>,
         trace_csv: Option<&str>,
     ) -> PyResult<usize> {
-        Ok(guard(|| {
+        Ok(guard::<_, BindingError>(|| {
             let epoch = self.inner.records().len() + 1;
             let mut record = EpochRecord {
                 epoch,
@@ -93,7 +93,9 @@ impl RunWriter {
         } else {
             RunState::Completed
         };
-        Ok(guard(|| Ok(self.inner.write_status(state, failed)?))?)
+        Ok(guard::<_, BindingError>(|| {
+            Ok(self.inner.write_status(state, failed)?)
+        })?)
     }
 }
 

@@ -8,8 +8,8 @@ use crate::inputs;
 use crate::weights;
 use lyap_core::Precision;
 use lyap_rnn::report::{LogBase, SpectrumReport};
-use lyap_rnn::LstmState;
 use lyap_rnn::{compute_spectrum, InputBatch, SpectrumOptions, SpectrumResult};
+use lyap_rnn::{LstmState, StackWeights};
 use numpy::ndarray::{Array2, Array3};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -82,19 +82,30 @@ pub fn run<'py>(
     let result = if inputs.is_none() {
         let zeros = inputs::zero_sequences(weights.input_size, raw)?;
         let batch = InputBatch::F64(zeros.iter().map(Vec::as_slice).collect());
-        py.detach(|| guard(|| Ok(compute_spectrum(&weights, batch, &options)?)))?
+        without_gil(py, &weights, batch, &options)?
     } else {
         let (borrowed, shape) = inputs::borrow(inputs, weights.input_size)?;
         inputs::check_steps(shape.length, raw.warmup, raw.steps, raw.paper_compat)?;
         let (batch, address) = borrowed.batch(shape)?;
         input_address = Some(address);
-        py.detach(|| guard(|| Ok(compute_spectrum(&weights, batch, &options)?)))?
+        without_gil(py, &weights, batch, &options)?
     };
     let out = PyDict::new(py);
     fill(py, &out, &result)?;
     out.set_item("prefix", prefix)?;
     out.set_item("input_address", input_address)?;
     Ok(out)
+}
+
+/// [`compute_spectrum`] with the GIL released (other Python threads run meanwhile) and a panic
+/// caught.
+fn without_gil(
+    py: Python<'_>,
+    weights: &StackWeights<f64>,
+    batch: InputBatch<'_>,
+    options: &SpectrumOptions,
+) -> Result<SpectrumResult, BindingError> {
+    py.detach(|| guard(|| Ok(compute_spectrum(weights, batch, options)?)))
 }
 
 /// The report's pieces: `json`, `exponents`, `std`, `sem`, `per_sequence`, `summary`,
