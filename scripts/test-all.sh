@@ -18,6 +18,7 @@ venv=target/python-venv
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --upgrade maturin numpy pytest
-"$venv/bin/python" -m pip install --quiet --no-build-isolation ./python
-LYAP_BIN="$PWD/target/debug/lyap" "$venv/bin/python" -m pytest -q python/tests
+export PATH="$PWD/$venv/bin:$PATH"  # the venv's maturin builds the extension
+python -m pip install --quiet --upgrade maturin numpy pytest
+python -m pip install --quiet --no-build-isolation ./python
+LYAP_BIN="$PWD/target/debug/lyap" python -m pytest -q python/tests
