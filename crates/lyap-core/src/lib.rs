@@ -27,7 +27,6 @@
 //! ```
 
 pub mod dense;
-pub mod maps;
 pub mod memory;
 pub mod qr;
 mod real;
@@ -35,14 +34,16 @@ pub mod simd;
 pub mod spectrum;
 pub mod stats;
 pub mod system;
+pub mod systems;
 pub mod vector;
 
 pub use real::{Precision, Real};
 pub use spectrum::{
-    lyapunov_spectrum, SequenceSpectrum, Spectrum, SpectrumConfig, SpectrumError, TracePoint,
-    WarmupStyle,
+    autonomous_inputs, lyapunov_spectrum, lyapunov_spectrum_from, SequenceSpectrum, Spectrum,
+    SpectrumConfig, SpectrumError, TracePoint, WarmupStyle,
 };
 pub use stats::{
     column_statistics, kaplan_yorke_dimension, summarize, ColumnStatistics, SpectrumSummary,
 };
 pub use system::{dense_jacobian, Tangent, TangentOnly, TangentSystem};
+pub use systems::{flows, maps};

@@ -84,6 +84,18 @@ pub enum SpectrumError {
         len: usize,
         input_dim: usize,
     },
+    #[error("{states} initial states were given for {sequences} input sequences; one per sequence is needed")]
+    InitialStatesMismatch { states: usize, sequences: usize },
+    #[error("initial state {sequence} has {len} values but the state dimension is {state_dim}")]
+    InitialStateLength {
+        sequence: usize,
+        len: usize,
+        state_dim: usize,
+    },
+    #[error("initial state {sequence} holds a value that is not finite")]
+    NonFiniteInitialState { sequence: usize },
+    #[error("this system cannot start from a given initial state")]
+    CannotSetState,
 }
 
 /// The running estimate of the exponents after `step` measured steps.
@@ -109,8 +121,50 @@ pub struct Spectrum {
     pub statistics: ColumnStatistics,
 }
 
+impl Spectrum {
+    /// The spectrum per time unit of a system sampled every `dt` time units (a flow,
+    /// DESIGN.md section 2.1): every exponent, running estimate, mean, std and sem divided by
+    /// `dt`. Trace points keep their step index (time `step * dt`).
+    pub fn per_time_unit(&self, dt: f64) -> Spectrum {
+        let scale = |values: &[f64]| values.iter().map(|v| v / dt).collect::<Vec<f64>>();
+        let per_sequence = self
+            .per_sequence
+            .iter()
+            .map(|sequence| SequenceSpectrum {
+                exponents: scale(&sequence.exponents),
+                trace: sequence
+                    .trace
+                    .iter()
+                    .map(|point| TracePoint {
+                        step: point.step,
+                        estimate: scale(&point.estimate),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let statistics = ColumnStatistics {
+            mean: scale(&self.statistics.mean),
+            std: scale(&self.statistics.std),
+            sem: scale(&self.statistics.sem),
+        };
+        Spectrum {
+            per_sequence,
+            statistics,
+        }
+    }
+}
+
+/// `count` empty input sequences, the inputs of an autonomous system (`input_dim() == 0`):
+/// the number of steps then comes from the [`SpectrumConfig`] alone.
+pub fn autonomous_inputs<T>(count: usize) -> Vec<&'static [T]> {
+    (0..count).map(|_| &[] as &[T]).collect()
+}
+
 /// Computes the Lyapunov spectrum of `system` driven by each of `sequences` (row-major
-/// `[time][input_dim]` slices), in parallel across sequences with rayon.
+/// `[time][input_dim]` slices), in parallel across sequences with rayon. Every trajectory
+/// starts from the system's own initial state ([`TangentSystem::workspace`]). An autonomous
+/// system (`input_dim() == 0`) takes empty slices ([`autonomous_inputs`]); the number of
+/// steps then comes from `config`.
 ///
 /// Each trajectory runs on one thread with its own buffers, so the result is bit-identical
 /// whatever the number of threads.
@@ -120,10 +174,58 @@ pub fn lyapunov_spectrum<T: Real, S: TangentSystem<T>>(
     config: &SpectrumConfig,
 ) -> Result<Spectrum, SpectrumError> {
     validate(system, sequences, config)?;
-    let per_sequence: Vec<SequenceSpectrum> = sequences
+    batch_spectrum(system, None, sequences, config)
+}
+
+/// [`lyapunov_spectrum`] with trajectory `b` starting from `initial_states[b]` (one state of
+/// length `state_dim` per sequence, set through [`TangentSystem::set_state`]): e.g. points on
+/// a flow's attractor ([`attractor_points`](crate::systems::attractor_points)) or states
+/// reached by driving a network. The tangent vectors start as the first `k` unit vectors, as
+/// in [`lyapunov_spectrum`].
+pub fn lyapunov_spectrum_from<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    initial_states: &[&[T]],
+    sequences: &[&[T]],
+    config: &SpectrumConfig,
+) -> Result<Spectrum, SpectrumError> {
+    validate(system, sequences, config)?;
+    if initial_states.len() != sequences.len() {
+        return Err(SpectrumError::InitialStatesMismatch {
+            states: initial_states.len(),
+            sequences: sequences.len(),
+        });
+    }
+    let state_dim = system.state_dim();
+    for (sequence, state) in initial_states.iter().enumerate() {
+        if state.len() != state_dim {
+            return Err(SpectrumError::InitialStateLength {
+                sequence,
+                len: state.len(),
+                state_dim,
+            });
+        }
+        if !state.iter().all(|value| value.is_finite()) {
+            return Err(SpectrumError::NonFiniteInitialState { sequence });
+        }
+    }
+    batch_spectrum(system, Some(initial_states), sequences, config)
+}
+
+/// The batch, in parallel, after validation; `starts[b]` is trajectory `b`'s initial state.
+fn batch_spectrum<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    starts: Option<&[&[T]]>,
+    sequences: &[&[T]],
+    config: &SpectrumConfig,
+) -> Result<Spectrum, SpectrumError> {
+    let per_sequence = sequences
         .par_iter()
-        .map(|sequence| sequence_spectrum(system, sequence, config))
-        .collect();
+        .enumerate()
+        .map(|(b, sequence)| {
+            let start = starts.map(|starts| starts[b]);
+            sequence_spectrum(system, start, sequence, config)
+        })
+        .collect::<Result<Vec<SequenceSpectrum>, SpectrumError>>()?;
     let rows: Vec<&[f64]> = per_sequence
         .iter()
         .map(|s| s.exponents.as_slice())
@@ -181,26 +283,47 @@ fn validate<T: Real, S: TangentSystem<T>>(
     Ok(())
 }
 
+/// A workspace for `max_vectors` tangent vectors, starting from `start` when given.
+fn start_workspace<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    max_vectors: usize,
+    start: Option<&[T]>,
+) -> Result<S::Workspace, SpectrumError> {
+    let mut workspace = system.workspace(max_vectors);
+    match start {
+        Some(state) if !system.set_state(&mut workspace, state) => {
+            Err(SpectrumError::CannotSetState)
+        }
+        _ => Ok(workspace),
+    }
+}
+
 /// One trajectory of the QR method (the pseudo-code of DESIGN.md section 2).
 fn sequence_spectrum<T: Real, S: TangentSystem<T>>(
     system: &S,
+    start: Option<&[T]>,
     sequence: &[T],
     config: &SpectrumConfig,
-) -> SequenceSpectrum {
+) -> Result<SequenceSpectrum, SpectrumError> {
     let fused = config.k == system.state_dim()
         && config.qr_every == 1
         && config.warmup_style == WarmupStyle::Standard;
     if fused {
-        if let Some(result) = dense_sequence_spectrum(system, sequence, config) {
-            return result;
+        let workspace = start_workspace(system, system.state_dim(), start)?;
+        if let Some(result) = dense_sequence_spectrum(system, workspace, sequence, config) {
+            return Ok(result);
         }
     }
-    tangent_sequence_spectrum(system, sequence, config)
+    let workspace = start_workspace(system, config.k, start)?;
+    Ok(tangent_sequence_spectrum(
+        system, workspace, sequence, config,
+    ))
 }
 
 /// The QR method with the tangent vectors applied through [`TangentSystem::apply_jacobian`].
 fn tangent_sequence_spectrum<T: Real, S: TangentSystem<T>>(
     system: &S,
+    mut workspace: S::Workspace,
     sequence: &[T],
     config: &SpectrumConfig,
 ) -> SequenceSpectrum {
@@ -208,7 +331,6 @@ fn tangent_sequence_spectrum<T: Real, S: TangentSystem<T>>(
     let input_dim = system.input_dim();
     let input_at = |t: usize| &sequence[t * input_dim..(t + 1) * input_dim];
 
-    let mut workspace = system.workspace(k);
     let mut kernel = QrKernel::<T>::new(n, k);
     let mut q = Mat::<T>::identity(n, k);
     let mut y = Mat::<T>::zeros(n, k);
@@ -263,12 +385,12 @@ fn tangent_sequence_spectrum<T: Real, S: TangentSystem<T>>(
 /// flip signs. Returns `None` when the system does not provide its dense Jacobian.
 fn dense_sequence_spectrum<T: Real, S: TangentSystem<T>>(
     system: &S,
+    mut workspace: S::Workspace,
     sequence: &[T],
     config: &SpectrumConfig,
 ) -> Option<SequenceSpectrum> {
     let n = system.state_dim();
     let input_dim = system.input_dim();
-    let mut workspace = system.workspace(n);
     let mut kernel = QrKernel::<T>::new(n, n);
     let mut basis = Mat::<T>::zeros(n, n);
     let mut product = Mat::<T>::zeros(n, n);

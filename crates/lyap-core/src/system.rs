@@ -34,6 +34,16 @@ pub trait TangentSystem<T: Real>: Sync {
     /// The current state `s_t`.
     fn state<'a>(&self, workspace: &'a Self::Workspace) -> &'a [T];
 
+    /// Replaces the state of a fresh workspace by `state` (length `state_dim`), so that the
+    /// trajectory starts from `s_0 = state` instead of the system's own initial state
+    /// ([`lyapunov_spectrum_from`](crate::lyapunov_spectrum_from)). Returns `false`, leaving
+    /// the workspace unchanged, when the system cannot start from a given state or the length
+    /// is wrong; the default returns `false`.
+    fn set_state(&self, workspace: &mut Self::Workspace, state: &[T]) -> bool {
+        let _ = (workspace, state);
+        false
+    }
+
     /// Advances `s_{t-1} -> s_t = F(s_{t-1}, x_t)` and keeps what is needed to apply
     /// `J_t = dF/ds (s_{t-1}, x_t)` afterwards. `input.len() == self.input_dim()`.
     fn step(&self, workspace: &mut Self::Workspace, input: &[T]);
@@ -101,6 +111,9 @@ impl<T: Real, S: TangentSystem<T>> TangentSystem<T> for TangentOnly<S> {
     }
     fn state<'a>(&self, workspace: &'a Self::Workspace) -> &'a [T] {
         self.0.state(workspace)
+    }
+    fn set_state(&self, workspace: &mut Self::Workspace, state: &[T]) -> bool {
+        self.0.set_state(workspace, state)
     }
     fn step(&self, workspace: &mut Self::Workspace, input: &[T]) {
         self.0.step(workspace, input)

@@ -1,4 +1,5 @@
-//! Classic maps with known exponents, for testing the engine independently of any RNN.
+//! Classic maps with known exponents, for testing the engine independently of any RNN
+//! (DESIGN.md section 2).
 
 use crate::system::{Tangent, TangentSystem};
 use crate::Real;
@@ -47,6 +48,16 @@ impl<T: Real> TangentSystem<T> for Henon {
     }
     fn state<'a>(&self, workspace: &'a Self::Workspace) -> &'a [T] {
         &workspace.state
+    }
+    fn set_state(&self, workspace: &mut Self::Workspace, state: &[T]) -> bool {
+        match *state {
+            [x, y] => {
+                workspace.state = [x, y];
+                workspace.previous_x = x;
+                true
+            }
+            _ => false,
+        }
     }
     fn step(&self, ws: &mut Self::Workspace, _input: &[T]) {
         let [x, y] = ws.state;
@@ -105,6 +116,13 @@ impl<T: Real> TangentSystem<T> for LinearMap<T> {
     }
     fn state<'a>(&self, workspace: &'a Self::Workspace) -> &'a [T] {
         &workspace.state
+    }
+    fn set_state(&self, workspace: &mut Self::Workspace, state: &[T]) -> bool {
+        if state.len() != workspace.state.len() {
+            return false;
+        }
+        workspace.state.copy_from_slice(state);
+        true
     }
     fn step(&self, ws: &mut Self::Workspace, input: &[T]) {
         for r in 0..self.a.nrows() {
