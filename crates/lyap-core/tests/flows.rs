@@ -151,6 +151,12 @@ fn linear_flow_gives_real_parts_of_eigenvalues() {
         let sum: f64 = lambda.iter().sum();
         assert!((sum - trace).abs() < 1e-7, "{sum} vs {trace}");
     }
+    // the same flow in f32: state, tangent vectors and QR in f32, accumulators in f64
+    let single = lyapunov_spectrum::<f32, _>(&flow, &autonomous_inputs(1), &config).unwrap();
+    let lambda = flow.per_time_unit(&single).statistics.mean;
+    for (got, want) in lambda.iter().zip([0.5, -0.2, -0.2, -2.0]) {
+        assert!((got - want).abs() < 5e-3, "f32: {lambda:?}");
+    }
 }
 
 #[test]

@@ -134,14 +134,7 @@ impl<F: VectorField> Rk4Flow<F> {
                 }
                 argument.as_ref()
             };
-            faer::linalg::matmul::matmul(
-                stage.as_mut(),
-                faer::Accum::Replace,
-                jacobian.as_ref(),
-                input,
-                T::of_f64(1.0),
-                faer::Par::Seq,
-            );
+            product(stage.as_mut(), jacobian.as_ref(), input);
             for c in 0..k {
                 for r in 0..d {
                     let term = weights[i] * stage[(r, c)];
@@ -195,11 +188,7 @@ impl<T: Real, F: VectorField> TangentSystem<T> for Rk4Flow<F> {
         &workspace.state
     }
     fn set_state(&self, workspace: &mut Self::Workspace, state: &[T]) -> bool {
-        if state.len() != workspace.state.len() {
-            return false;
-        }
-        workspace.state.copy_from_slice(state);
-        true
+        super::replace_state(&mut workspace.state, state)
     }
     /// One RK4 step; keeps the stage states `s1..s4` for the tangent map.
     fn step(&self, ws: &mut Self::Workspace, _input: &[T]) {
@@ -241,14 +230,7 @@ impl<T: Real, F: VectorField> TangentSystem<T> for Rk4Flow<F> {
             Tangent::Transposed => {
                 let identity = ws.identity.as_ref();
                 self.tangent_step(&ws.stages, &mut ws.scratch, identity, ws.dense.as_mut());
-                faer::linalg::matmul::matmul(
-                    out.as_mut(),
-                    faer::Accum::Replace,
-                    ws.dense.transpose(),
-                    tangent,
-                    T::of_f64(1.0),
-                    faer::Par::Seq,
-                );
+                product(out.as_mut(), ws.dense.transpose(), tangent);
             }
         }
     }
@@ -367,6 +349,18 @@ impl VectorField for Rossler {
     fn initial_region(&self) -> Vec<(f64, f64)> {
         vec![(-5.0, 5.0), (-5.0, 5.0), (0.0, 0.5)]
     }
+}
+
+/// `dst = lhs rhs` on the calling thread (the engine parallelises across trajectories).
+fn product<T: Real>(dst: MatMut<'_, T>, lhs: MatRef<'_, T>, rhs: MatRef<'_, T>) {
+    faer::linalg::matmul::matmul(
+        dst,
+        faer::Accum::Replace,
+        lhs,
+        rhs,
+        T::of_f64(1.0),
+        faer::Par::Seq,
+    );
 }
 
 /// Writes a small dense matrix given by rows into `out`.

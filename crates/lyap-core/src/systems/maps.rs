@@ -118,11 +118,7 @@ impl<T: Real> TangentSystem<T> for LinearMap<T> {
         &workspace.state
     }
     fn set_state(&self, workspace: &mut Self::Workspace, state: &[T]) -> bool {
-        if state.len() != workspace.state.len() {
-            return false;
-        }
-        workspace.state.copy_from_slice(state);
-        true
+        super::replace_state(&mut workspace.state, state)
     }
     fn step(&self, ws: &mut Self::Workspace, input: &[T]) {
         for r in 0..self.a.nrows() {

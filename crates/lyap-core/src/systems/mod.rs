@@ -115,6 +115,16 @@ pub fn attractor_points<T: Real, S: TangentSystem<T>>(
         .collect()
 }
 
+/// `current = new` when the lengths agree (`true`); otherwise `false`, `current` unchanged. The
+/// body of [`TangentSystem::set_state`] for systems whose state is one vector.
+fn replace_state<T: Copy>(current: &mut [T], new: &[T]) -> bool {
+    if current.len() != new.len() {
+        return false;
+    }
+    current.copy_from_slice(new);
+    true
+}
+
 /// SplitMix64 (Steele, Lea and Flood, OOPSLA 2014): a small seeded generator, enough for
 /// drawing initial conditions.
 struct SplitMix64(u64);
