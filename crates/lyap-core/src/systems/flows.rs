@@ -35,10 +35,11 @@
 //! Built in: [`Lorenz63`] (Lorenz, *J. Atmos. Sci.* 20, 1963) and [`Rossler`] (Rossler,
 //! *Phys. Lett. A* 57, 1976).
 
+use crate::dense::gemm;
 use crate::spectrum::Spectrum;
 use crate::system::{Tangent, TangentSystem};
 use crate::Real;
-use faer::{Mat, MatMut, MatRef};
+use faer::{Accum, Mat, MatMut, MatRef};
 
 /// A smooth vector field `f: R^d -> R^d` with its dense Jacobian `Df`, the right-hand side of
 /// `ds/dt = f(s)`.
@@ -134,7 +135,13 @@ impl<F: VectorField> Rk4Flow<F> {
                 }
                 argument.as_ref()
             };
-            product(stage.as_mut(), jacobian.as_ref(), input);
+            gemm(
+                stage.as_mut(),
+                Accum::Replace,
+                jacobian.as_ref(),
+                input,
+                T::of_f64(1.0),
+            );
             for c in 0..k {
                 for r in 0..d {
                     let term = weights[i] * stage[(r, c)];
@@ -230,7 +237,13 @@ impl<T: Real, F: VectorField> TangentSystem<T> for Rk4Flow<F> {
             Tangent::Transposed => {
                 let identity = ws.identity.as_ref();
                 self.tangent_step(&ws.stages, &mut ws.scratch, identity, ws.dense.as_mut());
-                product(out.as_mut(), ws.dense.transpose(), tangent);
+                gemm(
+                    out.as_mut(),
+                    Accum::Replace,
+                    ws.dense.transpose(),
+                    tangent,
+                    T::of_f64(1.0),
+                );
             }
         }
     }
@@ -349,18 +362,6 @@ impl VectorField for Rossler {
     fn initial_region(&self) -> Vec<(f64, f64)> {
         vec![(-5.0, 5.0), (-5.0, 5.0), (0.0, 0.5)]
     }
-}
-
-/// `dst = lhs rhs` on the calling thread (the engine parallelises across trajectories).
-fn product<T: Real>(dst: MatMut<'_, T>, lhs: MatRef<'_, T>, rhs: MatRef<'_, T>) {
-    faer::linalg::matmul::matmul(
-        dst,
-        faer::Accum::Replace,
-        lhs,
-        rhs,
-        T::of_f64(1.0),
-        faer::Par::Seq,
-    );
 }
 
 /// Writes a small dense matrix given by rows into `out`.
