@@ -4,7 +4,6 @@
 use super::{ComputeError, InputBatch};
 use crate::stack::RecurrentStack;
 use crate::weights::StackWeights;
-use faer::Mat;
 use lyap_core::memory::checked_product;
 use lyap_core::{Real, SpectrumConfig, TangentSystem};
 use std::borrow::Cow;
@@ -38,12 +37,8 @@ impl fmt::Display for Culprit {
 
 /// Every weight and bias is finite.
 pub(super) fn check_finite_weights<W: Real>(weights: &StackWeights<W>) -> Result<(), ComputeError> {
-    check_weights(weights, |value, culprit| {
-        if value.is_finite() {
-            Ok(())
-        } else {
-            Err(ComputeError::NonFinite { culprit, value })
-        }
+    check_weights(weights, f64::is_finite, |culprit, value| {
+        ComputeError::NonFinite { culprit, value }
     })
 }
 
@@ -52,47 +47,58 @@ pub(super) fn check_finite_weights<W: Real>(weights: &StackWeights<W>) -> Result
 pub(super) fn check_representable<W: Real, T: Real>(
     weights: &StackWeights<W>,
 ) -> Result<(), ComputeError> {
-    check_weights(weights, |value, culprit| {
-        if T::of_f64(value).as_f64().is_finite() {
-            Ok(())
-        } else {
-            Err(ComputeError::Overflow {
-                culprit,
-                value,
-                precision: T::NAME,
-            })
-        }
-    })
+    check_weights(
+        weights,
+        |value| T::of_f64(value).as_f64().is_finite(),
+        |culprit, value| ComputeError::Overflow {
+            culprit,
+            value,
+            precision: T::NAME,
+        },
+    )
 }
 
-/// Applies `check` to every parameter, in PyTorch's state_dict order.
+/// Checks `ok` on every parameter; the first failure in PyTorch's state_dict order (row-major
+/// within a tensor) becomes `error(culprit, value)`. The scan runs down faer's columns and
+/// names the culprit only once something failed.
 fn check_weights<W: Real>(
     weights: &StackWeights<W>,
-    check: impl Fn(f64, Culprit) -> Result<(), ComputeError>,
+    ok: impl Fn(f64) -> bool,
+    error: impl Fn(Culprit, f64) -> ComputeError,
 ) -> Result<(), ComputeError> {
-    let culprit = |name: &str, l: usize, index: Vec<usize>| Culprit::Weight {
-        tensor: format!("{name}_l{l}"),
-        index,
-    };
     for (l, layer) in weights.layers.iter().enumerate() {
-        let matrix = |name: &str, m: &Mat<W>| {
+        let tensor = |name: &str| format!("{name}_l{l}");
+        for (name, m) in [
+            ("weight_ih", &layer.weight_ih),
+            ("weight_hh", &layer.weight_hh),
+        ] {
+            if (0..m.ncols()).all(|c| m.col(c).iter().all(|x| ok(x.as_f64()))) {
+                continue;
+            }
             for r in 0..m.nrows() {
                 for c in 0..m.ncols() {
-                    check(m[(r, c)].as_f64(), culprit(name, l, vec![r, c]))?;
+                    let value = m[(r, c)].as_f64();
+                    if !ok(value) {
+                        let index = vec![r, c];
+                        let culprit = Culprit::Weight {
+                            tensor: tensor(name),
+                            index,
+                        };
+                        return Err(error(culprit, value));
+                    }
                 }
             }
-            Ok::<(), ComputeError>(())
-        };
-        let vector = |name: &str, v: &Option<Vec<W>>| {
-            for (i, x) in v.iter().flatten().enumerate() {
-                check(x.as_f64(), culprit(name, l, vec![i]))?;
+        }
+        for (name, bias) in [("bias_ih", &layer.bias_ih), ("bias_hh", &layer.bias_hh)] {
+            let values = bias.iter().flatten().map(|x| x.as_f64());
+            if let Some((i, value)) = values.enumerate().find(|(_, v)| !ok(*v)) {
+                let culprit = Culprit::Weight {
+                    tensor: tensor(name),
+                    index: vec![i],
+                };
+                return Err(error(culprit, value));
             }
-            Ok::<(), ComputeError>(())
-        };
-        matrix("weight_ih", &layer.weight_ih)?;
-        matrix("weight_hh", &layer.weight_hh)?;
-        vector("bias_ih", &layer.bias_ih)?;
-        vector("bias_hh", &layer.bias_hh)?;
+        }
     }
     Ok(())
 }
