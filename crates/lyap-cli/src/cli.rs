@@ -1,4 +1,4 @@
-//! Command-line arguments (DESIGN.md section 6). Names and flags here are a contract.
+//! Command-line arguments (docs/DESIGN.md section 6). Names and flags here are a contract.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

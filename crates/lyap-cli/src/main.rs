@@ -1,4 +1,4 @@
-//! `lyap`: Lyapunov spectra of recurrent neural networks (DESIGN.md section 6).
+//! `lyap`: Lyapunov spectra of recurrent neural networks (docs/DESIGN.md section 6).
 //!
 //! Parses the command line, runs the subcommand and maps failures to exit codes: 0 success,
 //! 2 bad input (one line on stderr naming the file, key, shape or value), 1 internal error.

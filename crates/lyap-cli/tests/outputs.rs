@@ -1,4 +1,4 @@
-//! The output files of `lyap spectrum`: the JSON result (DESIGN.md section 6, `-inf` as null
+//! The output files of `lyap spectrum`: the JSON result (docs/DESIGN.md section 6, `-inf` as null
 //! with warnings), the trace CSV, SVG and PNG plots, and thread-count independence.
 
 mod common;

@@ -1,4 +1,4 @@
-//! `--paper-compat` (DESIGN.md section 4) with warm-up 0 equals an independent computation
+//! `--paper-compat` (docs/DESIGN.md section 4) with warm-up 0 equals an independent computation
 //! written here: a 2-layer LSTM's hidden-state map (cell states held fixed), its dense
 //! Jacobian by central finite differences, `Q <- J^T Q`, Gram-Schmidt QR every step, log 2.
 

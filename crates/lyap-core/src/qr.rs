@@ -1,5 +1,5 @@
 //! The orthonormalisation kernel of the QR method: `Y = Q R`, keep `Q`, return `log|diag R|`
-//! (DESIGN.md section 2).
+//! (docs/DESIGN.md section 2).
 //!
 //! A blocked, right-looking Householder QR (LAPACK's `geqrf` / `orgqr` scheme) built on faer's
 //! Householder primitives, run on one thread (`Par::Seq`): the engine parallelises across

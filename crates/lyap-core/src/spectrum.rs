@@ -1,4 +1,4 @@
-//! The discrete QR (Benettin) method over a batch of input sequences (DESIGN.md section 2).
+//! The discrete QR (Benettin) method over a batch of input sequences (docs/DESIGN.md section 2).
 
 use crate::qr::QrKernel;
 use crate::stats::{column_statistics, ColumnStatistics};
@@ -10,10 +10,10 @@ use rayon::prelude::*;
 /// How the warm-up phase treats the tangent vectors and which inputs the measurement sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WarmupStyle {
-    /// DESIGN.md section 2: QR every `qr_every` steps during the warm-up, one QR at its end,
+    /// docs/DESIGN.md section 2: QR every `qr_every` steps during the warm-up, one QR at its end,
     /// then the measurement continues with inputs `x_{W+1} ..`.
     Standard,
-    /// The paper's reference code (DESIGN.md section 4): no QR during the warm-up, one QR at
+    /// The paper's reference code (docs/DESIGN.md section 4): no QR during the warm-up, one QR at
     /// its end, then the measurement starts again from input `x_1`.
     Paper,
 }
@@ -37,7 +37,7 @@ pub struct SpectrumConfig {
 }
 
 impl SpectrumConfig {
-    /// Full settings with the defaults of DESIGN.md: no warm-up, QR every step, `J Q`.
+    /// Full settings with the defaults of docs/DESIGN.md: no warm-up, QR every step, `J Q`.
     pub fn new(k: usize, steps: usize) -> Self {
         Self {
             k,
@@ -123,7 +123,7 @@ pub struct Spectrum {
 
 impl Spectrum {
     /// The spectrum per time unit of a system sampled every `dt` time units (a flow,
-    /// DESIGN.md section 2.1): every exponent, running estimate, mean, std and sem divided by
+    /// docs/DESIGN.md section 2.1): every exponent, running estimate, mean, std and sem divided by
     /// `dt`. Trace points keep their step index (time `step * dt`).
     pub fn per_time_unit(&self, dt: f64) -> Spectrum {
         let scale = |values: &[f64]| values.iter().map(|v| v / dt).collect::<Vec<f64>>();
@@ -298,7 +298,7 @@ fn start_workspace<T: Real, S: TangentSystem<T>>(
     }
 }
 
-/// One trajectory of the QR method (the pseudo-code of DESIGN.md section 2).
+/// One trajectory of the QR method (the pseudo-code of docs/DESIGN.md section 2).
 fn sequence_spectrum<T: Real, S: TangentSystem<T>>(
     system: &S,
     start: Option<&[T]>,

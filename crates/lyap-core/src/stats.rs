@@ -33,7 +33,7 @@ pub fn column_statistics(rows: &[&[f64]]) -> ColumnStatistics {
     stats
 }
 
-/// Summary features of one spectrum (DESIGN.md section 6, `"summary"`).
+/// Summary features of one spectrum (docs/DESIGN.md section 6, `"summary"`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpectrumSummary {
     pub max: f64,

@@ -1,4 +1,4 @@
-//! The system abstraction: an input-driven map with its tangent map (DESIGN.md section 2).
+//! The system abstraction: an input-driven map with its tangent map (docs/DESIGN.md section 2).
 
 use crate::Real;
 use faer::{MatMut, MatRef};
@@ -8,7 +8,7 @@ use faer::{MatMut, MatRef};
 pub enum Tangent {
     /// `Q <- J Q`: the tangent map of the system (the default, and the correct one).
     Jacobian,
-    /// `Q <- J^T Q`: what the paper's reference code does (DESIGN.md section 4).
+    /// `Q <- J^T Q`: what the paper's reference code does (docs/DESIGN.md section 4).
     Transposed,
 }
 

@@ -1,4 +1,4 @@
-//! The engine against identities and published exponents (DESIGN.md section 2).
+//! The engine against identities and published exponents (docs/DESIGN.md section 2).
 
 use faer::Mat;
 use lyap_core::maps::{Henon, LinearMap};

@@ -1,5 +1,5 @@
 //! Flows integrated with RK4 and their exact tangent maps, initial states, built-in systems
-//! (DESIGN.md section 2.1).
+//! (docs/DESIGN.md section 2.1).
 
 use faer::{Mat, MatMut, MatRef};
 use lyap_core::flows::{Lorenz63, Rk4Flow, Rossler, VectorField};

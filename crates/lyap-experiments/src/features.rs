@@ -41,7 +41,7 @@ impl Feature {
 
     /// The feature of `exponents`. Max, mean, min, variance, n_positive and the
     /// Kaplan-Yorke dimension are those of [`lyap_core::summarize`] (the spectrum report's
-    /// `"summary"`, DESIGN.md section 6): max, min, mean `sum / k` (`-inf` if any exponent is
+    /// `"summary"`, docs/DESIGN.md section 6): max, min, mean `sum / k` (`-inf` if any exponent is
     /// `-inf`), population variance `sum (x - xbar)^2 / m` of the `m` finite exponents (NaN
     /// if none), the number of exponents `> 0` and `j + (sum_{i<=j} lambda_i) /
     /// |lambda_{j+1}|`. Computed here:

@@ -43,7 +43,7 @@ pub struct RunData {
 
 impl RunData {
     /// Final performance: the lowest finite validation loss over the epochs (the best epoch's,
-    /// DESIGN.md section 5); NaN if there is none.
+    /// docs/DESIGN.md section 5); NaN if there is none.
     pub fn best_val_loss(&self) -> f64 {
         self.best_epoch().map_or(f64::NAN, |e| e.val_loss)
     }

@@ -1,4 +1,4 @@
-//! The scalar activations of the cells and their slopes (DESIGN.md section 3): `exp`, the
+//! The scalar activations of the cells and their slopes (docs/DESIGN.md section 3): `exp`, the
 //! logistic sigmoid and `tanh` as branch-free kernels that vectorise when a loop over slices
 //! calls them, and the RNN nonlinearity [`Activation`].
 //!

@@ -1,4 +1,4 @@
-//! Architecture names and the LSTM state choice (DESIGN.md section 3).
+//! Architecture names and the LSTM state choice (docs/DESIGN.md section 3).
 //!
 //! [`Arch`] is also what the cells' code dispatches on: its pointwise `step` and `backward`
 //! are defined beside the cells, in [`crate::cells`].

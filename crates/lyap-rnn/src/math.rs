@@ -1,5 +1,5 @@
 //! Gate blocks of stacked vectors and the row-scaling kernels every cell's Jacobian is made of
-//! (DESIGN.md sections 2 and 3).
+//! (docs/DESIGN.md sections 2 and 3).
 //!
 //! Jacobians of the cells are sums of row-scaled weight blocks, `diag(v) M`. They are formed
 //! here by scaling rows on the fly (O(n^2), one pass over memory), never as a product with a

@@ -1,4 +1,4 @@
-//! A stack of recurrent layers as a [`TangentSystem`] (DESIGN.md sections 2 and 3).
+//! A stack of recurrent layers as a [`TangentSystem`] (docs/DESIGN.md sections 2 and 3).
 //!
 //! The state is the concatenation of the layers' states, layer 1 first; within an LSTM layer
 //! `h` then `c` (`LstmState::Full`) or `h` alone (`LstmState::Hidden`, `c` still evolves in the

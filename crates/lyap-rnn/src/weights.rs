@@ -1,4 +1,4 @@
-//! Weights of a recurrent stack in PyTorch's layout (DESIGN.md section 3).
+//! Weights of a recurrent stack in PyTorch's layout (docs/DESIGN.md section 3).
 //!
 //! Layer `l` holds `weight_ih` (`G n x m_l`), `weight_hh` (`G n x n`) and optionally
 //! `bias_ih`, `bias_hh` (`G n`), with the gate row blocks in PyTorch's order

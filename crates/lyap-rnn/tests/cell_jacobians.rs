@@ -1,4 +1,4 @@
-//! Each cell's state Jacobian `R` and input Jacobian `K` (DESIGN.md section 3) against central
+//! Each cell's state Jacobian `R` and input Jacobian `K` (docs/DESIGN.md section 3) against central
 //! finite differences of its forward step, for every layer of 1-, 2- and 3-layer stacks (input
 //! sizes `m` and `n`), with and without bias, and their transposes.
 

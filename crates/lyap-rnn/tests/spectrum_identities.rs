@@ -1,4 +1,4 @@
-//! The spectrum of recurrent stacks against exact identities (DESIGN.md section 2), precision
+//! The spectrum of recurrent stacks against exact identities (docs/DESIGN.md section 2), precision
 //! agreement and thread-count independence.
 
 mod common;

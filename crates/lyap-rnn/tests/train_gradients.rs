@@ -1,4 +1,4 @@
-//! Backpropagation through time (DESIGN.md section 5) against central finite differences of the
+//! Backpropagation through time (docs/DESIGN.md section 5) against central finite differences of the
 //! scalar loss `L = sum(outputs * R)` for a fixed random `R`: every cell, 1 and 2 layers, with
 //! and without bias, with and without inter-layer dropout masks; and the forward pass against
 //! the spectrum's single-sequence step.

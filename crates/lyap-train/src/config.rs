@@ -8,7 +8,7 @@ use lyap_rnn::{Arch, LstmState};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// The task (DESIGN.md section 5) or a built-in synthetic one.
+/// The task (docs/DESIGN.md section 5) or a built-in synthetic one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TaskName {
     /// Character prediction on a text file (War and Peace in the paper); cross-entropy.
@@ -102,7 +102,7 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    /// The paper's settings for `task` (DESIGN.md section 5), and small ones for the
+    /// The paper's settings for `task` (docs/DESIGN.md section 5), and small ones for the
     /// synthetic tasks.
     pub fn for_task(task: TaskName) -> Self {
         let (hidden, batch_size, seq_len, lr) = match task {

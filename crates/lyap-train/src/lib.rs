@@ -1,6 +1,6 @@
 //! # lyap-train: training RNNs on the paper's tasks with a spectrum every epoch
 //!
-//! DESIGN.md section 5. The pieces, bottom up:
+//! docs/DESIGN.md section 5. The pieces, bottom up:
 //! - [`data`]: character text, CMU Mocap and built-in synthetic tasks, cut into windows and
 //!   batches; [`config::TrainConfig`] names one and loads it;
 //! - [`model`]: embedding -> recurrent stack (`lyap_rnn::train`) -> dropout -> readout, its

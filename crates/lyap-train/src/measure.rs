@@ -1,5 +1,5 @@
-//! What a run records of its network each epoch: the Lyapunov spectrum (DESIGN.md sections 2
-//! and 5) and the PyTorch-compatible checkpoint (DESIGN.md section 6).
+//! What a run records of its network each epoch: the Lyapunov spectrum (docs/DESIGN.md sections 2
+//! and 5) and the PyTorch-compatible checkpoint (docs/DESIGN.md section 6).
 
 use crate::config::{Precision, TrainConfig};
 use crate::data::TaskKind;

@@ -1,4 +1,4 @@
-//! The trained model (DESIGN.md section 5): embedding -> recurrent stack -> dropout -> linear
+//! The trained model (docs/DESIGN.md section 5): embedding -> recurrent stack -> dropout -> linear
 //! readout `fc`, its loss and its gradient.
 //!
 //! With top-layer outputs `H` (`R x n`, one row per position `r = t * batch + b`), the output

@@ -1,4 +1,4 @@
-//! The training loop (DESIGN.md section 5) with a spectrum every epoch, writing the run
+//! The training loop (docs/DESIGN.md section 5) with a spectrum every epoch, writing the run
 //! directory (see [`crate::run_dir`]) as it goes.
 //!
 //! Each epoch `e` (from 1):

@@ -1,5 +1,5 @@
 //! `lyap train`: trains a recurrent network on a task with a Lyapunov spectrum every epoch
-//! (DESIGN.md section 5), writing a run directory (`lyap_train::run_dir`); `--resume`
+//! (docs/DESIGN.md section 5), writing a run directory (`lyap_train::run_dir`); `--resume`
 //! continues an interrupted run.
 
 use crate::error::{CliError, CliResult};

@@ -1,4 +1,4 @@
-//! The JSON result file (`--out`, DESIGN.md section 6).
+//! The JSON result file (`--out`, docs/DESIGN.md section 6).
 
 use crate::error::CliResult;
 use crate::output::atomic;

@@ -1,4 +1,4 @@
-//! The built-in systems by name, as one type the engine can run (DESIGN.md section 2.1).
+//! The built-in systems by name, as one type the engine can run (docs/DESIGN.md section 2.1).
 
 use super::flows::{Lorenz63, Rk4Flow, Rk4Workspace, Rossler, VectorField};
 use super::maps::{Henon, HenonWorkspace};

@@ -1,5 +1,5 @@
 //! Continuous-time systems (flows) `ds/dt = f(s)`, integrated with the classical fourth-order
-//! Runge-Kutta method together with their variational equation (DESIGN.md section 2.1).
+//! Runge-Kutta method together with their variational equation (docs/DESIGN.md section 2.1).
 //!
 //! One step of size `h = dt` maps `s` to `Phi(s)`:
 //!

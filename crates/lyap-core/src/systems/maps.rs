@@ -1,5 +1,5 @@
 //! Classic maps with known exponents, for testing the engine independently of any RNN
-//! (DESIGN.md section 2).
+//! (docs/DESIGN.md section 2).
 
 use crate::system::{Tangent, TangentSystem};
 use crate::Real;

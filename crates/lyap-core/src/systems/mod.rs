@@ -1,5 +1,5 @@
 //! Built-in dynamical systems with known exponents, and initial points on their attractors
-//! (DESIGN.md sections 2 and 2.1).
+//! (docs/DESIGN.md sections 2 and 2.1).
 //!
 //! [`maps`] holds discrete-time maps (Henon, linear), [`flows`] continuous-time systems
 //! integrated with RK4 ([`flows::Rk4Flow`], [`flows::Lorenz63`], [`flows::Rossler`]).

@@ -1,4 +1,4 @@
-//! The layout of a sweep directory (DESIGN.md section 6), its one owner:
+//! The layout of a sweep directory (docs/DESIGN.md section 6), its one owner:
 //! ```text
 //! DIR/sweep.json                 the resolved spec and the trial table (index, name, params, args)
 //! DIR/trials/trial_NNNN/         each trial's `lyap train` run directory (`lyap_train::run_dir`)

@@ -1,4 +1,4 @@
-//! GRU cell, gate order r, z, n (DESIGN.md section 3).
+//! GRU cell, gate order r, z, n (docs/DESIGN.md section 3).
 //!
 //! ```text
 //! r = s(W_r x + b_ir + U_r h + b_hr)      z = s(W_z x + b_iz + U_z h + b_hz)

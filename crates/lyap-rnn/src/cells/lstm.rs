@@ -1,4 +1,4 @@
-//! LSTM cell, gate order i, f, g, o (DESIGN.md section 3).
+//! LSTM cell, gate order i, f, g, o (docs/DESIGN.md section 3).
 //!
 //! ```text
 //! a = W x + b_ih + U h + b_hh            (row blocks a_i, a_f, a_g, a_o)

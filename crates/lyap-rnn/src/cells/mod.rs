@@ -1,7 +1,7 @@
 //! The recurrent cells, one file each: forward step, Jacobians, gradient, in one notation
-//! (DESIGN.md section 3).
+//! (docs/DESIGN.md section 3).
 //!
-//! Every cell is evaluated in the same frame, shared with training (DESIGN.md section 5):
+//! Every cell is evaluated in the same frame, shared with training (docs/DESIGN.md section 5):
 //! - the input pre-activation `W x + b_ih` and the hidden pre-activation `U h + b_hh` (gate
 //!   row blocks stacked in PyTorch's order, `G n` rows) are computed by the caller with gemms;
 //! - the cell's pointwise step turns them into gate activations and the new state;
@@ -83,7 +83,7 @@ pub struct GradSlices<'a, T> {
     pub d_h_prev_direct: &'a mut [T],
 }
 
-/// One layer's Jacobians at one step, formed by row scaling (DESIGN.md section 3):
+/// One layer's Jacobians at one step, formed by row scaling (docs/DESIGN.md section 3):
 ///
 /// ```text
 /// R = [ state_block | diag(h_from_c) ]      K = input_block

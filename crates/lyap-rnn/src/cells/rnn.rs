@@ -1,4 +1,4 @@
-//! Vanilla RNN cell, `rnn-tanh` and `rnn-relu` (DESIGN.md section 3).
+//! Vanilla RNN cell, `rnn-tanh` and `rnn-relu` (docs/DESIGN.md section 3).
 //!
 //! ```text
 //! a  = W x + b_ih + U h + b_hh        h' = phi(a)

@@ -1,4 +1,4 @@
-//! The one place that knows how the spectrum JSON writes non-finite numbers (DESIGN.md
+//! The one place that knows how the spectrum JSON writes non-finite numbers (docs/DESIGN.md
 //! section 6): JSON has no infinity or NaN, so they are written as `null`; on reading, `null`
 //! becomes `-inf` where only a diverged exponent can produce it (means, per-sequence exponents,
 //! the summary's max / mean / min / sum) and `NaN` where it means "undefined" (std, sem,

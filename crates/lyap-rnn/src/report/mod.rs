@@ -1,4 +1,4 @@
-//! The JSON result of a spectrum computation (DESIGN.md section 6), written by
+//! The JSON result of a spectrum computation (docs/DESIGN.md section 6), written by
 //! `lyap spectrum --out` and read back by tests and by training runs.
 //!
 //! JSON has no infinity or NaN: such values are written as `null`. On reading, `null` becomes
@@ -127,7 +127,7 @@ pub struct Timing {
     pub seconds: f64,
 }
 
-/// The whole JSON result of DESIGN.md section 6.
+/// The whole JSON result of docs/DESIGN.md section 6.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpectrumReport {
     pub model: ModelInfo,

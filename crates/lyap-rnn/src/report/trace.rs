@@ -1,5 +1,5 @@
 //! The trace CSV of `lyap spectrum --trace` and of a run's `spectra/trace_epoch_NNN.csv`
-//! (DESIGN.md section 6): writer ([`TraceTable::to_csv`], [`trace_csv`]) and reader
+//! (docs/DESIGN.md section 6): writer ([`TraceTable::to_csv`], [`trace_csv`]) and reader
 //! ([`TraceTable::parse`]) in one place.
 //!
 //! Header `sequence,step,exponent_1,..,exponent_k`; one row per sequence (0-based index in

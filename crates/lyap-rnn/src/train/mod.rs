@@ -1,4 +1,4 @@
-//! Batched forward pass and backpropagation through time for training (DESIGN.md section 5).
+//! Batched forward pass and backpropagation through time for training (docs/DESIGN.md section 5).
 //!
 //! The batch's `B` sequences are split into [`BATCH_PARTS`] contiguous parts (fewer when
 //! `B` is smaller), and each part runs through every layer and time step on one thread with

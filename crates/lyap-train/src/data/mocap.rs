@@ -1,4 +1,4 @@
-//! CMU motion capture, prepared exactly as DESIGN.md section 5 describes.
+//! CMU motion capture, prepared exactly as docs/DESIGN.md section 5 describes.
 //!
 //! Layout: `ROOT/{train,test}/{basketball,soccer,walking,jumping}/*.txt`, one frame per line,
 //! comma-separated numbers (117 per frame in the provided data; any constant count works).

@@ -1,4 +1,4 @@
-//! Data sets of the paper's tasks (DESIGN.md section 5) cut into training sequences.
+//! Data sets of the paper's tasks (docs/DESIGN.md section 5) cut into training sequences.
 //!
 //! Every task yields a [`Dataset`]: training and validation [`SequenceSet`]s of windows of
 //! `seq_len + 1` steps (the network reads steps `0..seq_len` and predicts steps
@@ -9,7 +9,7 @@
 //! step is the first of the next window), so a stream of `L` steps gives `(L - 1) / T` windows.
 //!
 //! - [`text`]: character text (CharRNN, War and Peace).
-//! - [`mocap`]: CMU motion capture, preprocessed as DESIGN.md section 5 says.
+//! - [`mocap`]: CMU motion capture, preprocessed as docs/DESIGN.md section 5 says.
 //! - [`synthetic`]: built-in tasks generated in-process from a seed (no files needed).
 
 pub mod mocap;

@@ -1,4 +1,4 @@
-//! Character text for next-character prediction (CharRNN; DESIGN.md section 5).
+//! Character text for next-character prediction (CharRNN; docs/DESIGN.md section 5).
 //!
 //! - Vocabulary: the distinct characters of the text, sorted by code point; index = position.
 //! - Split in order: the first 80 % of the characters train, the next 10 % validate, the last

@@ -1,5 +1,5 @@
 //! `metrics.jsonl` (one [`EpochRecord`] per line) and `summary.json` ([`RunSummary`]) of a
-//! run directory (DESIGN.md section 6).
+//! run directory (docs/DESIGN.md section 6).
 
 use super::write_atomic;
 use crate::error::{ReadError, TrainError};

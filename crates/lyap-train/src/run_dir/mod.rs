@@ -1,4 +1,4 @@
-//! The run directory (DESIGN.md section 6): the one owner of its files, read and written
+//! The run directory (docs/DESIGN.md section 6): the one owner of its files, read and written
 //! here by `lyap train`, `lyap sweep` / `lyap analyze` (lyap-experiments) and the Python
 //! `Recorder`.
 //!

@@ -1,4 +1,4 @@
-//! `status.json`: where a run stands (DESIGN.md section 6).
+//! `status.json`: where a run stands (docs/DESIGN.md section 6).
 
 use serde::{Deserialize, Serialize};
 
