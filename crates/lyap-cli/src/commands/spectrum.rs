@@ -79,7 +79,7 @@ fn options(args: &SpectrumArgs) -> SpectrumOptions {
 /// name in front of a bad input value, or an internal fault (no thread pool, exit 1).
 fn compute_error(error: ComputeError, origin: &str) -> CliError {
     match &error {
-        ComputeError::ThreadPool(_) => CliError::Internal(error.to_string()),
+        ComputeError::ThreadPool(_) => CliError::internal(error),
         ComputeError::NonFinite {
             culprit: Culprit::Input { .. },
             ..
@@ -87,8 +87,8 @@ fn compute_error(error: ComputeError, origin: &str) -> CliError {
         | ComputeError::Overflow {
             culprit: Culprit::Input { .. },
             ..
-        } => CliError::bad(format!("{origin}: {error}")),
-        _ => CliError::bad(error),
+        } => CliError::input_at(origin, error),
+        _ => CliError::input(error),
     }
 }
 
