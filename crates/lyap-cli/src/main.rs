@@ -3,6 +3,10 @@
 //! Parses the command line, runs the subcommand and maps failures to exit codes: 0 success,
 //! 2 bad input (one line on stderr naming the file, key, shape or value), 1 internal error.
 
+// The argument structs' doc comments are clap's --help texts, written for a terminal:
+// brackets there ([B, T], [train]) are shapes and TOML tables, not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 mod cli;
 mod commands;
 mod error;
