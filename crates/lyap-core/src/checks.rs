@@ -129,7 +129,8 @@ pub fn sum_rule_tolerance(d: usize, epsilon: f64, max_abs_exponent: f64) -> f64 
 }
 
 /// Reusable buffers for `ln|det A|` of `n x n` matrices by LU with partial pivoting (faer),
-/// `sum_i ln|U_ii|` accumulated in `f64`. A singular matrix gives `-inf`.
+/// `sum_i ln|U_ii|` accumulated in `f64`. An exactly singular matrix (a zero pivot) gives
+/// `-inf`.
 pub struct LogDet<T: Real> {
     lu: Mat<T>,
     perm: Vec<usize>,
@@ -164,9 +165,16 @@ impl<T: Real> LogDet<T> {
             MemStack::new(&mut self.scratch),
             Default::default(),
         );
-        (0..self.lu.nrows())
-            .map(|i| self.lu[(i, i)].as_f64().abs().ln())
-            .sum()
+        let mut sum = 0.0;
+        for i in 0..self.lu.nrows() {
+            let pivot = self.lu[(i, i)].as_f64().abs();
+            if pivot == 0.0 {
+                // exactly singular: the entries after a zero pivot are NaN
+                return f64::NEG_INFINITY;
+            }
+            sum += pivot.ln();
+        }
+        sum
     }
 }
 
