@@ -57,7 +57,7 @@ impl Checks {
                 .iter()
                 .fold(0.0f64, |m, v| m.max(v.abs()));
             let tolerance = sum_rule_tolerance(state_dim, epsilon, largest);
-            if !(rule.difference.abs() <= tolerance) {
+            if rule.difference.is_nan() || rule.difference.abs() > tolerance {
                 warnings.push(format!(
                     "sum rule: the exponents sum to {:.9} but the time average of ln|det J| is \
                      {:.9} (difference {:.3e} {}, more than the {:.1e} rounding explains)",
@@ -83,5 +83,54 @@ impl Checks {
             max_by_perturbation: max,
         });
         (checks, warnings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lyap_core::{column_statistics, SequenceChecks, SequenceSpectrum};
+
+    /// Two sequences with exponents `[0.5, -1.5]` and the given `ln|det J|` averages.
+    fn spectrum(log_dets: [f64; 2]) -> Spectrum {
+        let per_sequence: Vec<SequenceSpectrum> = log_dets
+            .iter()
+            .map(|&log_det| SequenceSpectrum {
+                exponents: vec![0.5, -1.5],
+                trace: vec![],
+                checks: SequenceChecks {
+                    mean_log_abs_det: Some(log_det),
+                    max_by_perturbation: Some(0.52),
+                },
+            })
+            .collect();
+        let rows: Vec<&[f64]> = per_sequence
+            .iter()
+            .map(|s| s.exponents.as_slice())
+            .collect();
+        let statistics = column_statistics(&rows);
+        Spectrum {
+            per_sequence,
+            statistics,
+        }
+    }
+
+    #[test]
+    fn within_rounding_no_warning_beyond_it_a_warning_in_the_reports_base() {
+        let (checks, warnings) = Checks::of(&spectrum([-1.0, -1.0]), LogBase::E, 2, f64::EPSILON);
+        let checks = checks.unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(checks.sum_rule.unwrap().difference, 0.0);
+        let max = checks.max_by_perturbation.unwrap();
+        assert!((max.estimate - 0.52).abs() < 1e-15 && (max.difference - 0.02).abs() < 1e-12);
+
+        let (checks, warnings) = Checks::of(&spectrum([-1.0, -1.2]), LogBase::Two, 2, f64::EPSILON);
+        let rule = checks.unwrap().sum_rule.unwrap();
+        let ln2 = std::f64::consts::LN_2;
+        assert!((rule.mean_log_abs_det + 1.1 / ln2).abs() < 1e-12);
+        assert!((rule.difference - 0.1 / ln2).abs() < 1e-12);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with("sum rule:"), "{warnings:?}");
+        assert!(warnings[0].contains("bits/step"), "{warnings:?}");
     }
 }
