@@ -75,13 +75,8 @@ pub struct MaxByPerturbation {
 
 /// The batch's sum rule, when every sequence computed it.
 pub fn sum_rule(spectrum: &Spectrum) -> Option<SumRule> {
-    let log_dets = spectrum
-        .per_sequence
-        .iter()
-        .map(|s| s.checks.mean_log_abs_det)
-        .collect::<Option<Vec<f64>>>()?;
+    let mean_log_abs_det = batch_mean(spectrum, |c| c.mean_log_abs_det)?;
     let sum = spectrum.statistics.mean.iter().sum::<f64>();
-    let mean_log_abs_det = mean(&log_dets)?;
     Some(SumRule {
         sum,
         mean_log_abs_det,
@@ -91,12 +86,7 @@ pub fn sum_rule(spectrum: &Spectrum) -> Option<SumRule> {
 
 /// The batch's perturbation estimate of the largest exponent, when every sequence computed it.
 pub fn max_by_perturbation(spectrum: &Spectrum) -> Option<MaxByPerturbation> {
-    let estimates = spectrum
-        .per_sequence
-        .iter()
-        .map(|s| s.checks.max_by_perturbation)
-        .collect::<Option<Vec<f64>>>()?;
-    let estimate = mean(&estimates)?;
+    let estimate = batch_mean(spectrum, |c| c.max_by_perturbation)?;
     let lambda_1 = *spectrum.statistics.mean.first()?;
     Some(MaxByPerturbation {
         estimate,
@@ -114,7 +104,13 @@ fn difference(a: f64, b: f64) -> f64 {
     }
 }
 
-fn mean(values: &[f64]) -> Option<f64> {
+/// The mean over the sequences of one check, when every sequence computed it.
+fn batch_mean(spectrum: &Spectrum, value: impl Fn(&SequenceChecks) -> Option<f64>) -> Option<f64> {
+    let values = spectrum
+        .per_sequence
+        .iter()
+        .map(|s| value(&s.checks))
+        .collect::<Option<Vec<f64>>>()?;
     (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 

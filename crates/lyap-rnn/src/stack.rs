@@ -29,7 +29,7 @@ mod log_det;
 pub struct RecurrentStack<T: Real> {
     weights: StackWeights<T>,
     lstm_state: LstmState,
-    /// `ln|det U|` or `ln|det U_o|` per layer, for the sum rule ([`log_det`]).
+    /// `ln|det U|` or `ln|det U_o|` per layer, for the sum rule (`stack/log_det.rs`).
     weight_log_dets: OnceLock<Vec<f64>>,
 }
 
@@ -127,7 +127,7 @@ impl<T: Real> TangentSystem<T> for RecurrentStack<T> {
         true
     }
 
-    /// From the block structure and the cells' row coefficients ([`log_det`]).
+    /// From the block structure and the cells' row coefficients (`stack/log_det.rs`).
     fn log_abs_det_jacobian(&self, workspace: &mut StackWorkspace<T>) -> Option<f64> {
         Some(self.structured_log_abs_det(workspace))
     }

@@ -13,6 +13,12 @@ use lyap_rnn::{
     SpectrumOptions, StackWeights,
 };
 
+/// Both checks on.
+const BOTH: CheckConfig = CheckConfig {
+    sum_rule: true,
+    max_by_perturbation: true,
+};
+
 /// The spectrum report of `weights` driven by 3 random sequences of 20 + `steps` steps.
 fn report(
     weights: &StackWeights<f64>,
@@ -110,10 +116,7 @@ fn no_checks_below_the_full_spectrum_or_when_switched_off() {
 fn max_by_perturbation_agrees_with_lambda_1_on_a_chaotic_rnn() {
     // hidden 32 with weights uniform on [-0.8, 0.8] (spectral radius about 2.6): chaotic
     let weights = StackWeights::random(Arch::RnnTanh, 4, 32, 1, false, 0.8, 0);
-    let checks = CheckConfig {
-        sum_rule: true,
-        max_by_perturbation: true,
-    };
+    let checks = BOTH;
     let report = report(&weights, LstmState::Full, 2000, checks).unwrap();
     let lambda_1 = report.exponents.mean[0];
     assert!(lambda_1 > 0.1, "{lambda_1}");
@@ -127,10 +130,7 @@ fn max_by_perturbation_agrees_with_lambda_1_on_a_chaotic_rnn() {
 #[test]
 fn max_by_perturbation_refuses_the_hidden_lstm_state() {
     let weights = random_weights(Arch::Lstm, 1, true, 1);
-    let checks = CheckConfig {
-        sum_rule: true,
-        max_by_perturbation: true,
-    };
+    let checks = BOTH;
     let error = report(&weights, LstmState::Hidden, 10, checks).unwrap_err();
     assert!(
         matches!(error, ComputeError::CheckMaxHiddenState),
