@@ -155,6 +155,7 @@ pub fn imported_spectrum_json(
              unknown"
                 .into(),
         ],
+        checks: None,
     };
     Ok(report.to_json())
 }

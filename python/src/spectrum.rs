@@ -64,6 +64,7 @@ pub fn options(raw: &RawOptions<'_>) -> Result<SpectrumOptions, BindingError> {
         paper_compat: raw.paper_compat,
         trace: raw.trace,
         threads: raw.threads,
+        ..SpectrumOptions::default()
     })
 }
 

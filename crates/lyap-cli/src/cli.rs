@@ -161,6 +161,16 @@ pub struct SpectrumArgs {
     #[arg(long)]
     pub paper_compat: bool,
 
+    /// Cross-check the largest exponent by two nearby trajectories (Benettin's two-trajectory
+    /// method); written as checks.max_by_perturbation in the JSON
+    #[arg(long)]
+    pub check_max: bool,
+
+    /// Skip the sum rule (sum of the exponents against the time average of ln|det J|, computed
+    /// when all exponents are), which costs an LU per step for a GRU or a hidden-state LSTM
+    #[arg(long)]
+    pub no_sum_rule: bool,
+
     /// Write the result as JSON
     #[arg(long, value_name = "PATH.json")]
     pub out: Option<PathBuf>,

@@ -26,6 +26,7 @@
 //! assert!((lambda[0] + lambda[1] - 0.3f64.ln()).abs() < 1e-9);
 //! ```
 
+pub mod checks;
 pub mod dense;
 pub mod memory;
 pub mod qr;
@@ -37,6 +38,7 @@ pub mod system;
 pub mod systems;
 pub mod vector;
 
+pub use checks::{CheckConfig, MaxByPerturbation, SequenceChecks, SumRule};
 pub use real::{Precision, Real};
 pub use spectrum::{
     autonomous_inputs, lyapunov_spectrum, lyapunov_spectrum_from, SequenceSpectrum, Spectrum,

@@ -1,5 +1,6 @@
 //! The discrete QR (Benettin) method over a batch of input sequences (docs/DESIGN.md section 2).
 
+use crate::checks::{CheckConfig, SequenceChecker, SequenceChecks};
 use crate::qr::QrKernel;
 use crate::stats::{column_statistics, ColumnStatistics};
 use crate::system::{Tangent, TangentSystem};
@@ -34,6 +35,8 @@ pub struct SpectrumConfig {
     pub warmup_style: WarmupStyle,
     /// Record the running estimate `acc / t` at every measured QR step.
     pub record_trace: bool,
+    /// Built-in checks along each trajectory (docs/DESIGN.md section 2, "Built-in checks").
+    pub checks: CheckConfig,
 }
 
 impl SpectrumConfig {
@@ -47,6 +50,7 @@ impl SpectrumConfig {
             tangent: Tangent::Jacobian,
             warmup_style: WarmupStyle::Standard,
             record_trace: false,
+            checks: CheckConfig::default(),
         }
     }
 
@@ -112,6 +116,8 @@ pub struct SequenceSpectrum {
     pub exponents: Vec<f64>,
     /// Running estimates (empty unless `record_trace`).
     pub trace: Vec<TracePoint>,
+    /// The built-in checks of this trajectory ([`crate::checks`]).
+    pub checks: SequenceChecks,
 }
 
 /// The spectrum over a batch of sequences: per sequence, and mean / sample std / sem.
@@ -140,6 +146,7 @@ impl Spectrum {
                         estimate: scale(&point.estimate),
                     })
                     .collect(),
+                checks: sequence.checks.per_time_unit(dt),
             })
             .collect();
         let statistics = ColumnStatistics {
@@ -308,15 +315,22 @@ fn sequence_spectrum<T: Real, S: TangentSystem<T>>(
     let fused = config.k == system.state_dim()
         && config.qr_every == 1
         && config.warmup_style == WarmupStyle::Standard;
+    let all_exponents = config.k == system.state_dim();
+    let checker = |workspace: &S::Workspace| {
+        SequenceChecker::new(system, workspace, config.checks, all_exponents)
+            .ok_or(SpectrumError::CannotSetState)
+    };
     if fused {
         let workspace = start_workspace(system, system.state_dim(), start)?;
-        if let Some(result) = dense_sequence_spectrum(system, workspace, sequence, config) {
+        let checks = checker(&workspace)?;
+        if let Some(result) = dense_sequence_spectrum(system, workspace, checks, sequence, config) {
             return Ok(result);
         }
     }
     let workspace = start_workspace(system, config.k, start)?;
+    let checks = checker(&workspace)?;
     Ok(tangent_sequence_spectrum(
-        system, workspace, sequence, config,
+        system, workspace, checks, sequence, config,
     ))
 }
 
@@ -324,6 +338,7 @@ fn sequence_spectrum<T: Real, S: TangentSystem<T>>(
 fn tangent_sequence_spectrum<T: Real, S: TangentSystem<T>>(
     system: &S,
     mut workspace: S::Workspace,
+    mut checks: SequenceChecker<T, S::Workspace>,
     sequence: &[T],
     config: &SpectrumConfig,
 ) -> SequenceSpectrum {
@@ -338,6 +353,7 @@ fn tangent_sequence_spectrum<T: Real, S: TangentSystem<T>>(
 
     for t in 0..config.warmup {
         system.step(&mut workspace, input_at(t));
+        checks.after_step(system, &mut workspace, input_at(t), false);
         system.apply_jacobian(&mut workspace, q.as_ref(), y.as_mut(), config.tangent);
         let qr_now = config.warmup_style == WarmupStyle::Standard && (t + 1) % m == 0;
         if qr_now {
@@ -359,6 +375,7 @@ fn tangent_sequence_spectrum<T: Real, S: TangentSystem<T>>(
     let mut trace = Vec::new();
     for t in 1..=config.steps {
         system.step(&mut workspace, input_at(first_input + t - 1));
+        checks.after_step(system, &mut workspace, input_at(first_input + t - 1), true);
         system.apply_jacobian(&mut workspace, q.as_ref(), y.as_mut(), config.tangent);
         if t % m == 0 || t == config.steps {
             kernel.orthonormalize(y.as_mut(), q.as_mut(), &mut accumulated);
@@ -374,7 +391,12 @@ fn tangent_sequence_spectrum<T: Real, S: TangentSystem<T>>(
         .iter()
         .map(|a| a / config.steps as f64)
         .collect();
-    SequenceSpectrum { exponents, trace }
+    let checks = checks.finish(config.steps);
+    SequenceSpectrum {
+        exponents,
+        trace,
+        checks,
+    }
 }
 
 /// The full spectrum with QR every step for a system with a dense Jacobian
@@ -386,6 +408,7 @@ fn tangent_sequence_spectrum<T: Real, S: TangentSystem<T>>(
 fn dense_sequence_spectrum<T: Real, S: TangentSystem<T>>(
     system: &S,
     mut workspace: S::Workspace,
+    mut checks: SequenceChecker<T, S::Workspace>,
     sequence: &[T],
     config: &SpectrumConfig,
 ) -> Option<SequenceSpectrum> {
@@ -398,10 +421,9 @@ fn dense_sequence_spectrum<T: Real, S: TangentSystem<T>>(
     let mut accumulated = vec![0.0f64; n];
     let mut trace = Vec::new();
     for t in 0..config.warmup + config.steps {
-        system.step(
-            &mut workspace,
-            &sequence[t * input_dim..(t + 1) * input_dim],
-        );
+        let input = &sequence[t * input_dim..(t + 1) * input_dim];
+        system.step(&mut workspace, input);
+        checks.after_step(system, &mut workspace, input, t + 1 > config.warmup);
         if !system.dense_jacobian_into(&mut workspace, product.as_mut(), config.tangent) {
             return None;
         }
@@ -426,5 +448,10 @@ fn dense_sequence_spectrum<T: Real, S: TangentSystem<T>>(
         .iter()
         .map(|a| a / config.steps as f64)
         .collect();
-    Some(SequenceSpectrum { exponents, trace })
+    let checks = checks.finish(config.steps);
+    Some(SequenceSpectrum {
+        exponents,
+        trace,
+        checks,
+    })
 }

@@ -76,6 +76,20 @@ pub trait TangentSystem<T: Real>: Sync {
         let _ = (workspace, out, which);
         false
     }
+
+    /// `ln|det J_t|` for the Jacobian of the last [`step`](Self::step), computed from the
+    /// Jacobian itself and never from a QR (the sum rule, docs/DESIGN.md section 2, "Built-in
+    /// checks"); `None` when the system cannot give it. Called only with a workspace made for
+    /// `state_dim` vectors. The default forms the dense Jacobian ([`dense_jacobian`]) and
+    /// factors it by LU with partial pivoting (allocating: for small systems); systems with
+    /// structure (block-triangular stacks, diagonal blocks) override it.
+    fn log_abs_det_jacobian(&self, workspace: &mut Self::Workspace) -> Option<f64>
+    where
+        Self: Sized,
+    {
+        let jacobian = dense_jacobian(self, workspace, Tangent::Jacobian);
+        Some(crate::checks::log_abs_det(jacobian.as_ref()))
+    }
 }
 
 /// The dense Jacobian of the last step, `J_t` as a `state_dim x state_dim` matrix, obtained by
@@ -117,6 +131,9 @@ impl<T: Real, S: TangentSystem<T>> TangentSystem<T> for TangentOnly<S> {
     }
     fn step(&self, workspace: &mut Self::Workspace, input: &[T]) {
         self.0.step(workspace, input)
+    }
+    fn log_abs_det_jacobian(&self, workspace: &mut Self::Workspace) -> Option<f64> {
+        self.0.log_abs_det_jacobian(workspace)
     }
     fn apply_jacobian(
         &self,

@@ -38,6 +38,7 @@ pub mod weights;
 pub use activation::Activation;
 pub use arch::{Arch, LstmState, UnknownArch};
 pub use cells::LayerJacobian;
+pub use lyap_core::CheckConfig;
 pub use spectrum::{
     compute_spectrum, ComputeError, Culprit, InputBatch, Method, SpectrumOptions, SpectrumResult,
 };

@@ -12,8 +12,8 @@ pub use checks::Culprit;
 use checks::{check_finite_weights, check_representable, convert_inputs, spectrum_bytes};
 use lyap_core::memory::{fits, OutOfMemory};
 use lyap_core::{
-    lyapunov_spectrum, Precision, Real, Spectrum, SpectrumConfig, SpectrumError, Tangent,
-    TangentSystem, WarmupStyle,
+    lyapunov_spectrum, CheckConfig, Precision, Real, Spectrum, SpectrumConfig, SpectrumError,
+    Tangent, TangentSystem, WarmupStyle,
 };
 use std::time::Instant;
 
@@ -46,6 +46,10 @@ pub struct SpectrumOptions {
     pub trace: bool,
     /// `None`: the current rayon pool; `Some(n)`: a local pool of `n` threads.
     pub threads: Option<usize>,
+    /// Built-in checks (docs/DESIGN.md section 2): the sum rule (on by default) and the
+    /// largest exponent by two nearby trajectories (`--check-max`; refused for a hidden-state
+    /// LSTM).
+    pub checks: CheckConfig,
 }
 
 impl Default for SpectrumOptions {
@@ -61,6 +65,7 @@ impl Default for SpectrumOptions {
             paper_compat: false,
             trace: false,
             threads: None,
+            checks: CheckConfig::default(),
         }
     }
 }
@@ -186,6 +191,11 @@ pub enum ComputeError {
     PaperCompatConflict(&'static str),
     #[error(transparent)]
     OutOfMemory(#[from] OutOfMemory),
+    #[error(
+        "--check-max needs the full LSTM state (--state full): with the hidden state the \
+         perturbation of c is held at zero, which no pair of trajectories can do"
+    )]
+    CheckMaxHiddenState,
     #[error("cannot build a thread pool: {0}")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
 }
@@ -251,6 +261,12 @@ fn run<W: Real, T: Real>(
     check_representable::<W, T>(weights)?;
     let cast = weights.cast::<T>();
     let stack = RecurrentStack::new(cast, method.state)?;
+    if options.checks.max_by_perturbation
+        && weights.arch.has_cell_state()
+        && method.state == LstmState::Hidden
+    {
+        return Err(ComputeError::CheckMaxHiddenState);
+    }
     let state_dim = stack.state_dim();
     let k = options.k.unwrap_or(state_dim);
     if k == 0 || k > state_dim {
@@ -271,6 +287,7 @@ fn run<W: Real, T: Real>(
         tangent: method.tangent,
         warmup_style: method.warmup_style,
         record_trace: options.trace,
+        checks: options.checks,
     };
     let threads = options
         .threads

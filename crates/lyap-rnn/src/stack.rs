@@ -18,13 +18,19 @@ use crate::cells::{LayerJacobian, LayerStep};
 use crate::weights::{ShapeError, StackWeights};
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef};
+use lyap_core::checks::LogDet;
 use lyap_core::{Real, Tangent, TangentSystem};
+use std::sync::OnceLock;
+
+mod log_det;
 
 /// A validated recurrent stack, ready to drive the spectrum engine.
 #[derive(Clone, Debug)]
 pub struct RecurrentStack<T: Real> {
     weights: StackWeights<T>,
     lstm_state: LstmState,
+    /// `ln|det U|` or `ln|det U_o|` per layer, for the sum rule (`stack/log_det.rs`).
+    weight_log_dets: OnceLock<Vec<f64>>,
 }
 
 impl<T: Real> RecurrentStack<T> {
@@ -34,6 +40,7 @@ impl<T: Real> RecurrentStack<T> {
         Ok(Self {
             weights,
             lstm_state,
+            weight_log_dets: OnceLock::new(),
         })
     }
 
@@ -68,6 +75,8 @@ pub struct StackWorkspace<T: Real> {
     transposed_sum: Mat<T>,
     /// `(K^(l+1))^T W^(l+1)` of the transposed product (n x max vectors).
     transposed_carry: Mat<T>,
+    /// LU buffers for `ln|det R^l|` of a dense layer block, allocated on first use.
+    log_det: Option<LogDet<T>>,
 }
 
 impl<T: Real> TangentSystem<T> for RecurrentStack<T> {
@@ -100,11 +109,27 @@ impl<T: Real> TangentSystem<T> for RecurrentStack<T> {
             jacobians_formed: false,
             transposed_sum: Mat::zeros(d, max_vectors),
             transposed_carry: Mat::zeros(n, max_vectors),
+            log_det: None,
         }
     }
 
     fn state<'a>(&self, workspace: &'a StackWorkspace<T>) -> &'a [T] {
         &workspace.state
+    }
+
+    /// [`RecurrentStack::set_state`], with `false` for a state of the wrong length. For a
+    /// hidden-state LSTM the cell states are left as they are.
+    fn set_state(&self, workspace: &mut StackWorkspace<T>, state: &[T]) -> bool {
+        if state.len() != self.state_dim() {
+            return false;
+        }
+        RecurrentStack::set_state(self, workspace, state);
+        true
+    }
+
+    /// From the block structure and the cells' row coefficients (`stack/log_det.rs`).
+    fn log_abs_det_jacobian(&self, workspace: &mut StackWorkspace<T>) -> Option<f64> {
+        Some(self.structured_log_abs_det(workspace))
     }
 
     fn step(&self, workspace: &mut StackWorkspace<T>, input: &[T]) {

@@ -10,7 +10,7 @@ use crate::error::{CliError, CliResult};
 use crate::formats::model::load_model;
 use crate::output;
 use lyap_core::memory::{checked_product, fits};
-use lyap_core::{Precision, WarmupStyle};
+use lyap_core::{CheckConfig, Precision, WarmupStyle};
 use lyap_rnn::report::LogBase;
 use lyap_rnn::weights::parameter_count;
 use lyap_rnn::{
@@ -72,6 +72,10 @@ fn options(args: &SpectrumArgs) -> SpectrumOptions {
         paper_compat: args.paper_compat,
         trace: args.trace.is_some(),
         threads: None,
+        checks: CheckConfig {
+            sum_rule: !args.no_sum_rule,
+            max_by_perturbation: args.check_max,
+        },
     }
 }
 

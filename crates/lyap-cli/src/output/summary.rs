@@ -48,6 +48,13 @@ pub fn render(report: &SpectrumReport, source: &str, inputs: &str) -> String {
         "summary   max {:.6}, mean {:.6}, sum {:.6}, positive {}, Kaplan-Yorke dimension {:.4}",
         s.max, s.mean, s.sum, s.n_positive, s.kaplan_yorke_dimension
     );
+    if let Some(max) = report.checks.as_ref().and_then(|c| c.max_by_perturbation) {
+        let _ = writeln!(
+            out,
+            "check     largest exponent by two nearby trajectories {:.6} (minus lambda_1: {:.3e})",
+            max.estimate, max.difference
+        );
+    }
     for warning in &report.warnings {
         let _ = writeln!(out, "warning   {warning}");
     }

@@ -13,8 +13,11 @@ use lyap_core::{summarize, Real, Spectrum, SpectrumSummary};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
+mod checks;
 mod json;
 mod trace;
+
+pub use checks::{Checks, MaxByPerturbationJson, SumRuleJson};
 
 use json::{null_nan, null_neg_inf};
 pub use json::{OptionalSummaryJson, SummaryJson};
@@ -143,6 +146,9 @@ pub struct SpectrumReport {
     /// Human-readable notes on diverged or undefined values.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The built-in checks ([`Checks`]); absent when none was computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<Checks>,
 }
 
 impl SpectrumReport {
@@ -163,7 +169,13 @@ impl SpectrumReport {
             .map(|s| convert(&s.exponents))
             .collect();
         let summary = summarize(&exponents.mean);
-        let warnings = warnings(&exponents, spectrum.per_sequence.len());
+        let mut warnings = warnings(&exponents, spectrum.per_sequence.len());
+        let epsilon = match config.precision.as_str() {
+            "f32" => f32::EPSILON as f64,
+            _ => f64::EPSILON,
+        };
+        let (checks, check_warnings) = Checks::of(spectrum, base, model.state_dim, epsilon);
+        warnings.extend(check_warnings);
         Self {
             model,
             config,
@@ -172,6 +184,7 @@ impl SpectrumReport {
             summary,
             timing: Timing { seconds },
             warnings,
+            checks,
         }
     }
 
@@ -236,6 +249,7 @@ mod tests {
                 .map(|r| SequenceSpectrum {
                     exponents: r.clone(),
                     trace: vec![],
+                    checks: Default::default(),
                 })
                 .collect(),
             statistics: column_statistics(&refs),

@@ -201,6 +201,7 @@ mod tests {
                     estimate: vec![ln2, -ln2],
                 },
             ],
+            checks: Default::default(),
         };
         let spectrum = Spectrum {
             statistics: column_statistics(&[&sequence.exponents]),
