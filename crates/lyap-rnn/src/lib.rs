@@ -39,7 +39,8 @@ pub use activation::Activation;
 pub use arch::{Arch, LstmState, UnknownArch};
 pub use cells::LayerJacobian;
 pub use spectrum::{
-    compute_spectrum, ComputeError, Culprit, InputBatch, Method, SpectrumOptions, SpectrumResult,
+    compute_spectrum, ComputeError, Culprit, GeneratedTokens, InputBatch, InputGenerator, Method,
+    SpectrumOptions, SpectrumResult, ZeroInputs, DEFAULT_MAX_STEPS, GENERATED_STEPS,
 };
 pub use stack::{RecurrentStack, StackWorkspace};
 pub use train::{

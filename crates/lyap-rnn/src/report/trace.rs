@@ -201,10 +201,12 @@ mod tests {
                     estimate: vec![ln2, -ln2],
                 },
             ],
+            block_se: vec![f64::NAN; 2],
         };
         let spectrum = Spectrum {
             statistics: column_statistics(&[&sequence.exponents]),
             per_sequence: vec![sequence.clone(), sequence],
+            block_sem: vec![f64::NAN; 2],
         };
         let csv = trace_csv(&spectrum, LogBase::Two);
         let lines: Vec<&str> = csv.lines().collect();
