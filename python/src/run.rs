@@ -141,11 +141,13 @@ pub fn imported_spectrum_json(
             log_base,
             precision: "unknown".into(),
             paper_compat: false,
+            convergence: None,
         },
         exponents: ExponentStats {
             mean: exponents,
             std,
             sem: vec![f64::NAN; k],
+            block_sem: vec![f64::NAN; k],
         },
         per_sequence: Vec::new(),
         summary,

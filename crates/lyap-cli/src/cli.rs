@@ -182,4 +182,25 @@ pub struct SpectrumArgs {
     /// Plot the spectrum (mean with std error bars) as SVG or PNG, by extension
     #[arg(long, value_name = "PATH.svg|.png")]
     pub plot: Option<PathBuf>,
+
+    /// Also draw +- block_sem error bars (the standard error of the mean over time) in the
+    /// --plot figure
+    #[arg(long, requires = "plot")]
+    pub plot_block_sem: bool,
+
+    /// Measure in chunks until every exponent's block_sem (standard error of the mean from
+    /// batch means over time, in the reported unit) is below TOL, or --max-steps is reached;
+    /// --steps is the first chunk [default: 100, or fewer if the inputs hold fewer]. Generated
+    /// inputs are extended as needed; given inputs stop the run where they end
+    #[arg(long, value_name = "TOL")]
+    pub until_converged: Option<f64>,
+
+    /// Step limit of --until-converged
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100_000,
+        requires = "until_converged"
+    )]
+    pub max_steps: usize,
 }

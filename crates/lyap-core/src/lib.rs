@@ -4,7 +4,9 @@
 //! apply its Jacobian to a block of tangent vectors. [`lyapunov_spectrum`] runs the discrete QR
 //! (Benettin) method of docs/DESIGN.md section 2 over a batch of input sequences in parallel:
 //! `Q_t R_t = J_t Q_{t-1}`, `lambda_i = (1/T) sum_t ln|R_t[i, i]|`, with warm-up, `qr_every`,
-//! top-`k` exponents, optional running-estimate traces, in `f32` or `f64` ([`Precision`]).
+//! top-`k` exponents, optional running-estimate traces, in `f32` or `f64` ([`Precision`]),
+//! with the standard error of every time average from batch means ([`convergence`]), and
+//! measured in chunks until those errors are below a tolerance ([`lyapunov_spectrum_until`]).
 //! [`stats`] holds batch statistics and summary features (Kaplan-Yorke dimension, ...);
 //! [`memory`] checks a requested allocation against the machine's memory.
 //!
@@ -27,6 +29,7 @@
 //! ```
 
 pub mod checks;
+pub mod convergence;
 pub mod dense;
 pub mod memory;
 pub mod qr;
@@ -36,9 +39,13 @@ pub mod spectrum;
 pub mod stats;
 pub mod system;
 pub mod systems;
+mod trajectory;
 pub mod vector;
 
 pub use checks::{CheckConfig, MaxByPerturbation, SequenceChecks, SumRule};
+pub use convergence::{
+    lyapunov_spectrum_until, ConvergedSpectrum, FixedInputs, InputSource, UntilConverged,
+};
 pub use real::{Precision, Real};
 pub use spectrum::{
     autonomous_inputs, lyapunov_spectrum, lyapunov_spectrum_from, SequenceSpectrum, Spectrum,

@@ -1,11 +1,11 @@
 //! The discrete QR (Benettin) method over a batch of input sequences (docs/DESIGN.md section 2).
 
-use crate::checks::{CheckConfig, SequenceChecker, SequenceChecks};
-use crate::qr::QrKernel;
+use crate::checks::{CheckConfig, SequenceChecks};
+use crate::convergence::combine_standard_errors;
 use crate::stats::{column_statistics, ColumnStatistics};
 use crate::system::{Tangent, TangentSystem};
+use crate::trajectory::Trajectory;
 use crate::Real;
-use faer::Mat;
 use rayon::prelude::*;
 
 /// How the warm-up phase treats the tangent vectors and which inputs the measurement sees.
@@ -116,6 +116,9 @@ pub struct SequenceSpectrum {
     pub exponents: Vec<f64>,
     /// Running estimates (empty unless `record_trace`).
     pub trace: Vec<TracePoint>,
+    /// The standard error of each time average `lambda_i` from batch means of its log
+    /// growths (docs/DESIGN.md section 2, [`crate::convergence`]); `NaN` when undefined.
+    pub block_se: Vec<f64>,
     /// The built-in checks of this trajectory ([`crate::checks`]).
     pub checks: SequenceChecks,
 }
@@ -125,12 +128,16 @@ pub struct SequenceSpectrum {
 pub struct Spectrum {
     pub per_sequence: Vec<SequenceSpectrum>,
     pub statistics: ColumnStatistics,
+    /// The standard error of the mean from each sequence's error over time,
+    /// `sqrt(sum_b block_se_b^2) / B` ([`crate::convergence::combine_standard_errors`]).
+    pub block_sem: Vec<f64>,
 }
 
 impl Spectrum {
     /// The spectrum per time unit of a system sampled every `dt` time units (a flow,
     /// docs/DESIGN.md section 2.1): every exponent, running estimate, mean, std and sem divided by
-    /// `dt`. Trace points keep their step index (time `step * dt`).
+    /// `dt`, and so are the standard errors over time (`block_se`, `block_sem`). Trace points
+    /// keep their step index (time `step * dt`).
     pub fn per_time_unit(&self, dt: f64) -> Spectrum {
         let scale = |values: &[f64]| values.iter().map(|v| v / dt).collect::<Vec<f64>>();
         let per_sequence = self
@@ -146,6 +153,7 @@ impl Spectrum {
                         estimate: scale(&point.estimate),
                     })
                     .collect(),
+                block_se: scale(&sequence.block_se),
                 checks: sequence.checks.per_time_unit(dt),
             })
             .collect();
@@ -157,6 +165,24 @@ impl Spectrum {
         Spectrum {
             per_sequence,
             statistics,
+            block_sem: scale(&self.block_sem),
+        }
+    }
+
+    /// The batch of `per_sequence` trajectories: mean / std / sem over them
+    /// ([`column_statistics`]) and the standard error over time of the mean (`block_sem`).
+    pub fn from_sequences(per_sequence: Vec<SequenceSpectrum>) -> Spectrum {
+        let rows: Vec<&[f64]> = per_sequence
+            .iter()
+            .map(|s| s.exponents.as_slice())
+            .collect();
+        let statistics = column_statistics(&rows);
+        let errors: Vec<&[f64]> = per_sequence.iter().map(|s| s.block_se.as_slice()).collect();
+        let block_sem = combine_standard_errors(&errors);
+        Spectrum {
+            per_sequence,
+            statistics,
+            block_sem,
         }
     }
 }
@@ -233,15 +259,7 @@ fn batch_spectrum<T: Real, S: TangentSystem<T>>(
             sequence_spectrum(system, start, sequence, config)
         })
         .collect::<Result<Vec<SequenceSpectrum>, SpectrumError>>()?;
-    let rows: Vec<&[f64]> = per_sequence
-        .iter()
-        .map(|s| s.exponents.as_slice())
-        .collect();
-    let statistics = column_statistics(&rows);
-    Ok(Spectrum {
-        per_sequence,
-        statistics,
-    })
+    Ok(Spectrum::from_sequences(per_sequence))
 }
 
 fn validate<T: Real, S: TangentSystem<T>>(
@@ -249,22 +267,7 @@ fn validate<T: Real, S: TangentSystem<T>>(
     sequences: &[&[T]],
     config: &SpectrumConfig,
 ) -> Result<(), SpectrumError> {
-    let state_dim = system.state_dim();
-    if config.k == 0 || config.k > state_dim {
-        return Err(SpectrumError::BadK {
-            k: config.k,
-            state_dim,
-        });
-    }
-    if config.steps == 0 {
-        return Err(SpectrumError::NoSteps);
-    }
-    if config.qr_every == 0 {
-        return Err(SpectrumError::BadQrEvery);
-    }
-    if sequences.is_empty() {
-        return Err(SpectrumError::NoSequences);
-    }
+    validate_settings(system, sequences.len(), config)?;
     let input_dim = system.input_dim();
     let needed = config.inputs_needed();
     for (index, sequence) in sequences.iter().enumerate() {
@@ -290,168 +293,46 @@ fn validate<T: Real, S: TangentSystem<T>>(
     Ok(())
 }
 
-/// A workspace for `max_vectors` tangent vectors, starting from `start` when given.
-fn start_workspace<T: Real, S: TangentSystem<T>>(
+/// `k`, `steps`, `qr_every` and the number of sequences.
+pub(crate) fn validate_settings<T: Real, S: TangentSystem<T>>(
     system: &S,
-    max_vectors: usize,
-    start: Option<&[T]>,
-) -> Result<S::Workspace, SpectrumError> {
-    let mut workspace = system.workspace(max_vectors);
-    match start {
-        Some(state) if !system.set_state(&mut workspace, state) => {
-            Err(SpectrumError::CannotSetState)
-        }
-        _ => Ok(workspace),
+    sequences: usize,
+    config: &SpectrumConfig,
+) -> Result<(), SpectrumError> {
+    let state_dim = system.state_dim();
+    if config.k == 0 || config.k > state_dim {
+        return Err(SpectrumError::BadK {
+            k: config.k,
+            state_dim,
+        });
     }
+    if config.steps == 0 {
+        return Err(SpectrumError::NoSteps);
+    }
+    if config.qr_every == 0 {
+        return Err(SpectrumError::BadQrEvery);
+    }
+    if sequences == 0 {
+        return Err(SpectrumError::NoSequences);
+    }
+    Ok(())
 }
 
-/// One trajectory of the QR method (the pseudo-code of docs/DESIGN.md section 2).
+/// One trajectory of the QR method (the pseudo-code of docs/DESIGN.md section 2), run in one
+/// go: the warm-up on inputs `0..W`, then `T` measured steps ([`Trajectory`]).
 fn sequence_spectrum<T: Real, S: TangentSystem<T>>(
     system: &S,
     start: Option<&[T]>,
     sequence: &[T],
     config: &SpectrumConfig,
 ) -> Result<SequenceSpectrum, SpectrumError> {
-    let fused = config.k == system.state_dim()
-        && config.qr_every == 1
-        && config.warmup_style == WarmupStyle::Standard;
-    let all_exponents = config.k == system.state_dim();
-    let checker = |workspace: &S::Workspace| {
-        SequenceChecker::new(system, workspace, config.checks, all_exponents)
-            .ok_or(SpectrumError::CannotSetState)
-    };
-    if fused {
-        let workspace = start_workspace(system, system.state_dim(), start)?;
-        let checks = checker(&workspace)?;
-        if let Some(result) = dense_sequence_spectrum(system, workspace, checks, sequence, config) {
-            return Ok(result);
-        }
-    }
-    let workspace = start_workspace(system, config.k, start)?;
-    let checks = checker(&workspace)?;
-    Ok(tangent_sequence_spectrum(
-        system, workspace, checks, sequence, config,
-    ))
-}
-
-/// The QR method with the tangent vectors applied through [`TangentSystem::apply_jacobian`].
-fn tangent_sequence_spectrum<T: Real, S: TangentSystem<T>>(
-    system: &S,
-    mut workspace: S::Workspace,
-    mut checks: SequenceChecker<T, S::Workspace>,
-    sequence: &[T],
-    config: &SpectrumConfig,
-) -> SequenceSpectrum {
-    let (n, k, m) = (system.state_dim(), config.k, config.qr_every);
-    let input_dim = system.input_dim();
-    let input_at = |t: usize| &sequence[t * input_dim..(t + 1) * input_dim];
-
-    let mut kernel = QrKernel::<T>::new(n, k);
-    let mut q = Mat::<T>::identity(n, k);
-    let mut y = Mat::<T>::zeros(n, k);
-    let mut discarded = vec![0.0f64; k];
-
-    for t in 0..config.warmup {
-        system.step(&mut workspace, input_at(t));
-        checks.after_step(system, &mut workspace, input_at(t), false);
-        system.apply_jacobian(&mut workspace, q.as_ref(), y.as_mut(), config.tangent);
-        let qr_now = config.warmup_style == WarmupStyle::Standard && (t + 1) % m == 0;
-        if qr_now {
-            kernel.orthonormalize(y.as_mut(), q.as_mut(), &mut discarded);
-        } else {
-            std::mem::swap(&mut q, &mut y);
-        }
-    }
-    if config.warmup > 0 {
-        y.copy_from(&q);
-        kernel.orthonormalize(y.as_mut(), q.as_mut(), &mut discarded);
-    }
-
+    let d = system.input_dim();
+    let mut trajectory = Trajectory::new(system, start, config)?;
+    trajectory.warm_up(system, sequence, config.warmup, config.warmup_style);
     let first_input = match config.warmup_style {
         WarmupStyle::Standard => config.warmup,
         WarmupStyle::Paper => 0,
     };
-    let mut accumulated = vec![0.0f64; k];
-    let mut trace = Vec::new();
-    for t in 1..=config.steps {
-        system.step(&mut workspace, input_at(first_input + t - 1));
-        checks.after_step(system, &mut workspace, input_at(first_input + t - 1), true);
-        system.apply_jacobian(&mut workspace, q.as_ref(), y.as_mut(), config.tangent);
-        if t % m == 0 || t == config.steps {
-            kernel.orthonormalize(y.as_mut(), q.as_mut(), &mut accumulated);
-            if config.record_trace {
-                let estimate = accumulated.iter().map(|a| a / t as f64).collect();
-                trace.push(TracePoint { step: t, estimate });
-            }
-        } else {
-            std::mem::swap(&mut q, &mut y);
-        }
-    }
-    let exponents = accumulated
-        .iter()
-        .map(|a| a / config.steps as f64)
-        .collect();
-    let checks = checks.finish(config.steps);
-    SequenceSpectrum {
-        exponents,
-        trace,
-        checks,
-    }
-}
-
-/// The full spectrum with QR every step for a system with a dense Jacobian
-/// ([`TangentSystem::dense_jacobian_into`]): `Q` stays in Householder form, and `J_t Q_(t-1)`
-/// is `J_t` with the previous step's reflectors applied from the right, so `Q` is never formed
-/// (about a third fewer flops per step than `J Q` plus forming `Q`). The extra QR after the
-/// warm-up is skipped: with a QR every step `Q` is already orthonormal, and that QR would only
-/// flip signs. Returns `None` when the system does not provide its dense Jacobian.
-fn dense_sequence_spectrum<T: Real, S: TangentSystem<T>>(
-    system: &S,
-    mut workspace: S::Workspace,
-    mut checks: SequenceChecker<T, S::Workspace>,
-    sequence: &[T],
-    config: &SpectrumConfig,
-) -> Option<SequenceSpectrum> {
-    let n = system.state_dim();
-    let input_dim = system.input_dim();
-    let mut kernel = QrKernel::<T>::new(n, n);
-    let mut basis = Mat::<T>::zeros(n, n);
-    let mut product = Mat::<T>::zeros(n, n);
-    let mut discarded = vec![0.0f64; n];
-    let mut accumulated = vec![0.0f64; n];
-    let mut trace = Vec::new();
-    for t in 0..config.warmup + config.steps {
-        let input = &sequence[t * input_dim..(t + 1) * input_dim];
-        system.step(&mut workspace, input);
-        checks.after_step(system, &mut workspace, input, t + 1 > config.warmup);
-        if !system.dense_jacobian_into(&mut workspace, product.as_mut(), config.tangent) {
-            return None;
-        }
-        if t > 0 {
-            kernel.apply_q_on_the_right(basis.as_ref(), product.as_mut());
-        }
-        let measured = t + 1 > config.warmup;
-        let log_diag = if measured {
-            &mut accumulated
-        } else {
-            &mut discarded
-        };
-        kernel.factor_in_place(product.as_mut(), log_diag);
-        std::mem::swap(&mut basis, &mut product);
-        if measured && config.record_trace {
-            let step = t + 1 - config.warmup;
-            let estimate = accumulated.iter().map(|a| a / step as f64).collect();
-            trace.push(TracePoint { step, estimate });
-        }
-    }
-    let exponents = accumulated
-        .iter()
-        .map(|a| a / config.steps as f64)
-        .collect();
-    let checks = checks.finish(config.steps);
-    Some(SequenceSpectrum {
-        exponents,
-        trace,
-        checks,
-    })
+    trajectory.measure(system, &sequence[first_input * d..], config.steps);
+    Ok(trajectory.finish())
 }

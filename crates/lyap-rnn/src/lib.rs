@@ -40,7 +40,8 @@ pub use arch::{Arch, LstmState, UnknownArch};
 pub use cells::LayerJacobian;
 pub use lyap_core::CheckConfig;
 pub use spectrum::{
-    compute_spectrum, ComputeError, Culprit, InputBatch, Method, SpectrumOptions, SpectrumResult,
+    compute_spectrum, ComputeError, Culprit, GeneratedTokens, InputBatch, InputGenerator, Method,
+    SpectrumOptions, SpectrumResult, ZeroInputs, DEFAULT_MAX_STEPS, GENERATED_STEPS,
 };
 pub use stack::{RecurrentStack, StackWorkspace};
 pub use train::{

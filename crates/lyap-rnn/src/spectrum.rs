@@ -3,6 +3,8 @@
 //! ([`compute_spectrum`]). `lyap spectrum`, `lyap train` and the Python package all call it.
 
 mod checks;
+mod generated;
+mod until;
 
 use crate::arch::LstmState;
 use crate::report::{trace_csv, ConfigInfo, LogBase, ModelInfo, SpectrumReport};
@@ -10,12 +12,14 @@ use crate::stack::RecurrentStack;
 use crate::weights::{ShapeError, StackWeights};
 pub use checks::Culprit;
 use checks::{check_finite_weights, check_representable, convert_inputs, spectrum_bytes};
+pub use generated::{GeneratedTokens, InputGenerator, ZeroInputs};
 use lyap_core::memory::{fits, OutOfMemory};
 use lyap_core::{
-    lyapunov_spectrum, CheckConfig, Precision, Real, Spectrum, SpectrumConfig, SpectrumError,
-    Tangent, TangentSystem, WarmupStyle,
+    CheckConfig, Precision, Real, Spectrum, SpectrumConfig, SpectrumError, Tangent, TangentSystem,
+    WarmupStyle,
 };
 use std::time::Instant;
+pub use until::DEFAULT_MAX_STEPS;
 
 /// Options of [`compute_spectrum`], with the defaults of docs/DESIGN.md: all exponents, no
 /// warm-up, every input step after it, QR every step, full state, `f64`, natural log, no
@@ -50,6 +54,11 @@ pub struct SpectrumOptions {
     /// largest exponent by two nearby trajectories (`--check-max`; refused for a hidden-state
     /// LSTM).
     pub checks: CheckConfig,
+    /// Measure in chunks until every exponent's `block_sem` (in the report's unit) is below
+    /// this tolerance (docs/DESIGN.md section 2); `steps` is then the first chunk.
+    pub until_converged: Option<f64>,
+    /// The step limit of `until_converged` ([`DEFAULT_MAX_STEPS`]).
+    pub max_steps: usize,
 }
 
 impl Default for SpectrumOptions {
@@ -66,6 +75,8 @@ impl Default for SpectrumOptions {
             trace: false,
             threads: None,
             checks: CheckConfig::default(),
+            until_converged: None,
+            max_steps: DEFAULT_MAX_STEPS,
         }
     }
 }
@@ -124,7 +135,16 @@ impl SpectrumOptions {
 pub enum InputBatch<'a> {
     F32(Vec<&'a [f32]>),
     F64(Vec<&'a [f64]>),
+    /// `batch` sequences computed on demand, as long as the run needs (`steps` default:
+    /// [`GENERATED_STEPS`]; extended by `until_converged`).
+    Generated {
+        batch: usize,
+        generator: &'a dyn InputGenerator,
+    },
 }
+
+/// Measured steps of generated inputs when `steps` is not given.
+pub const GENERATED_STEPS: usize = 100;
 
 impl InputBatch<'_> {
     /// Number of sequences.
@@ -132,6 +152,7 @@ impl InputBatch<'_> {
         match self {
             InputBatch::F32(s) => s.len(),
             InputBatch::F64(s) => s.len(),
+            InputBatch::Generated { batch, .. } => *batch,
         }
     }
 
@@ -144,6 +165,7 @@ impl InputBatch<'_> {
         match self {
             InputBatch::F32(s) => s.iter().map(|s| s.len()).min(),
             InputBatch::F64(s) => s.iter().map(|s| s.len()).min(),
+            InputBatch::Generated { .. } => None,
         }
         .unwrap_or(0)
     }
@@ -198,6 +220,10 @@ pub enum ComputeError {
     CheckMaxHiddenState,
     #[error("cannot build a thread pool: {0}")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
+    #[error("--until-converged {0} must be a positive finite tolerance")]
+    BadTolerance(f64),
+    #[error("--max-steps must be at least 1")]
+    BadMaxSteps,
 }
 
 /// The Lyapunov spectrum of the stack `weights` driven by each sequence of `inputs`, with the
@@ -275,9 +301,11 @@ fn run<W: Real, T: Real>(
     if inputs.is_empty() {
         return Err(SpectrumError::NoSequences.into());
     }
-    let steps = match options.steps {
-        Some(steps) => steps,
-        None => default_steps(&inputs, weights.input_size, options.warmup, method)?,
+    until::check(options)?;
+    let steps = match (options.steps, &inputs) {
+        (Some(steps), _) => steps,
+        (None, InputBatch::Generated { .. }) => GENERATED_STEPS,
+        (None, _) => default_steps(&inputs, weights.input_size, options.warmup, method)?,
     };
     let config = SpectrumConfig {
         k,
@@ -293,38 +321,63 @@ fn run<W: Real, T: Real>(
         .threads
         .unwrap_or_else(rayon::current_num_threads)
         .clamp(1, inputs.len());
+    let longest = SpectrumConfig {
+        steps: steps.max(options.until_converged.map_or(0, |_| options.max_steps)),
+        ..config.clone()
+    };
     fits(
-        spectrum_bytes(&stack, &config, threads, inputs.len()),
+        spectrum_bytes(&stack, &longest, threads, inputs.len()),
         "the spectrum",
     )?;
+    let materialized;
+    let inputs = match inputs {
+        InputBatch::Generated { batch, generator } if options.until_converged.is_none() => {
+            let needed = config.inputs_needed();
+            materialized = generated::materialize(generator, batch, needed);
+            InputBatch::F64(materialized.iter().map(Vec::as_slice).collect())
+        }
+        inputs => inputs,
+    };
     let converted = convert_inputs::<T>(&inputs, weights.input_size)?;
     let sequences: Vec<&[T]> = converted.iter().map(|s| s.as_ref()).collect();
     let engine = || {
         let start = Instant::now();
-        let spectrum = lyapunov_spectrum(&stack, &sequences, &config);
-        (spectrum, start.elapsed().as_secs_f64())
+        let run = until::run(
+            &stack,
+            &inputs,
+            &sequences,
+            &config,
+            options,
+            method.log_base,
+        );
+        (run, start.elapsed().as_secs_f64())
     };
-    let (spectrum, seconds) = match options.threads {
+    let (run, seconds) = match options.threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()?
             .install(engine),
         None => engine(),
     };
-    let spectrum = spectrum?;
+    let run = run?;
     let config_info = ConfigInfo {
-        batch: sequences.len(),
-        steps,
+        batch: inputs.len(),
+        steps: run.steps,
         warmup: options.warmup,
         qr_every: options.qr_every,
         k,
         log_base: method.log_base,
         precision: T::NAME.to_string(),
         paper_compat: options.paper_compat,
+        convergence: run.convergence,
     };
     let model = ModelInfo::new(weights, method.state, state_dim);
-    let report = SpectrumReport::new(&spectrum, model, config_info, seconds);
-    Ok(SpectrumResult { report, spectrum })
+    let mut report = SpectrumReport::new(&run.spectrum, model, config_info, seconds);
+    report.warnings.extend(run.warning);
+    Ok(SpectrumResult {
+        report,
+        spectrum: run.spectrum,
+    })
 }
 
 /// Every input step after the warm-up (all of them in the paper's style, which measures from

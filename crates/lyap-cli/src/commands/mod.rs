@@ -8,3 +8,4 @@ pub mod report;
 pub mod spectrum;
 pub mod sweep;
 pub mod train;
+pub mod until;

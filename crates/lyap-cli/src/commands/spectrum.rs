@@ -6,6 +6,7 @@
 
 use crate::cli::{LogBaseArg, PrecisionArg, SpectrumArgs, StateArg};
 use crate::commands::inputs::{self, Inputs};
+use crate::commands::until;
 use crate::error::{CliError, CliResult};
 use crate::formats::model::load_model;
 use crate::output;
@@ -28,16 +29,29 @@ pub fn run(args: &SpectrumArgs) -> CliResult<()> {
     let method = options.method().map_err(|e| compute_error(e, ""))?;
     check_output_paths(args)?;
     let (weights, source) = network(args)?;
-    let (inputs, steps) = input_sequences(args, &weights, &options, method.warmup_style)?;
-    options.steps = Some(steps);
-    let batch = InputBatch::F64(inputs.sequences.iter().map(Vec::as_slice).collect());
-    let result = compute_spectrum(&weights, batch, &options)
-        .map_err(|e| compute_error(e, &inputs.origin))?;
+    let generated = until::generated(args, &weights)?;
+    let file_inputs;
+    let (batch, origin) = match &generated {
+        Some(g) => {
+            options.steps = Some(g.steps);
+            let batch = InputBatch::Generated {
+                batch: g.batch,
+                generator: g.generator.as_ref(),
+            };
+            (batch, g.origin.as_str())
+        }
+        None => {
+            let (inputs, steps) = input_sequences(args, &weights, &options, method.warmup_style)?;
+            options.steps = Some(steps);
+            file_inputs = inputs;
+            let batch = InputBatch::F64(file_inputs.sequences.iter().map(Vec::as_slice).collect());
+            (batch, file_inputs.origin.as_str())
+        }
+    };
+    let result =
+        compute_spectrum(&weights, batch, &options).map_err(|e| compute_error(e, origin))?;
     let report = &result.report;
-    print!(
-        "{}",
-        output::summary::render(report, &source, &inputs.origin)
-    );
+    print!("{}", output::summary::render(report, &source, origin));
     if let Some(path) = &args.out {
         output::json::write(path, report)?;
     }
@@ -45,7 +59,7 @@ pub fn run(args: &SpectrumArgs) -> CliResult<()> {
         output::trace::write(path, &result.spectrum, report.config.log_base)?;
     }
     if let Some(path) = &args.plot {
-        output::plot::write(path, report)?;
+        output::plot::write(path, report, args.plot_block_sem)?;
     }
     Ok(())
 }
@@ -76,6 +90,8 @@ fn options(args: &SpectrumArgs) -> SpectrumOptions {
             sum_rule: !args.no_sum_rule,
             max_by_perturbation: args.check_max,
         },
+        until_converged: args.until_converged,
+        max_steps: args.max_steps,
     }
 }
 
@@ -196,6 +212,9 @@ fn input_sequences(
     let available = file.length;
     let steps = match (args.steps, style) {
         (Some(steps), _) => steps,
+        (None, _) if args.until_converged.is_some() => {
+            until::first_chunk(available, args.warmup, style)
+        }
         (None, WarmupStyle::Paper) => available,
         (None, WarmupStyle::Standard) => available.saturating_sub(args.warmup),
     };

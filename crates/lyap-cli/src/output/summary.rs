@@ -7,7 +7,8 @@ use std::fmt::Write;
 const TOP: usize = 5;
 
 /// The summary of `report`: network, state used and its dimension, settings, the top
-/// exponents with their std, the summary features and the time taken. `source` says where
+/// exponents with their std, the largest standard error over time (`block_sem`), whether a
+/// run until converged converged, the summary features and the time taken. `source` says where
 /// the network came from and `inputs` where the input sequences did.
 pub fn render(report: &SpectrumReport, source: &str, inputs: &str) -> String {
     let (m, c, s) = (&report.model, &report.config, &report.summary);
@@ -43,6 +44,21 @@ pub fn render(report: &SpectrumReport, source: &str, inputs: &str) -> String {
     if e.mean.len() > TOP {
         let _ = writeln!(out, "  ... {} more", e.mean.len() - TOP);
     }
+    if let Some(line) = block_sem_line(report) {
+        let _ = writeln!(out, "{line}");
+    }
+    if let Some(convergence) = &c.convergence {
+        let (verdict, relation) = if convergence.converged {
+            ("yes", "below")
+        } else {
+            ("no", "not yet below")
+        };
+        let _ = writeln!(
+            out,
+            "converged {verdict}: every block_sem {relation} {} after {} steps (limit {})",
+            convergence.until_converged, c.steps, convergence.max_steps
+        );
+    }
     let _ = writeln!(
         out,
         "summary   max {:.6}, mean {:.6}, sum {:.6}, positive {}, Kaplan-Yorke dimension {:.4}",
@@ -60,4 +76,30 @@ pub fn render(report: &SpectrumReport, source: &str, inputs: &str) -> String {
     }
     let _ = writeln!(out, "time      {:.3} s", report.timing.seconds);
     out
+}
+
+/// `block_sem largest X (exponent i), the standard error of the mean over time`, or `None`
+/// for a report without `block_sem`.
+fn block_sem_line(report: &SpectrumReport) -> Option<String> {
+    let errors = &report.exponents.block_sem;
+    if errors.is_empty() {
+        return None;
+    }
+    let largest = errors
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.is_finite())
+        .max_by(|a, b| a.1.total_cmp(b.1));
+    let undefined = errors.iter().filter(|e| !e.is_finite()).count();
+    let mut line = match largest {
+        Some((i, e)) => format!(
+            "block_sem largest {e:.6} (exponent {}), the standard error of the mean over time",
+            i + 1
+        ),
+        None => "block_sem undefined (fewer than two blocks of QR steps)".to_string(),
+    };
+    if undefined > 0 && largest.is_some() {
+        line.push_str(&format!("; undefined for {undefined} exponent(s)"));
+    }
+    Some(line)
 }

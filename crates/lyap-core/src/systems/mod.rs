@@ -112,6 +112,10 @@ pub fn attractor_points<T: Real, S: TangentSystem<T>>(
                 })
             }
         })
+        // Collected in order first, so the error reported is the lowest failing point's
+        // whatever the scheduling.
+        .collect::<Vec<Result<Vec<T>, SystemError>>>()
+        .into_iter()
         .collect()
 }
 

@@ -98,6 +98,7 @@ mod tests {
             .map(|&log_det| SequenceSpectrum {
                 exponents: vec![0.5, -1.5],
                 trace: vec![],
+                block_se: vec![f64::NAN; 2],
                 checks: SequenceChecks {
                     mean_log_abs_det: Some(log_det),
                     max_by_perturbation: Some(0.52),
@@ -112,6 +113,7 @@ mod tests {
         Spectrum {
             per_sequence,
             statistics,
+            block_sem: vec![f64::NAN; 2],
         }
     }
 

@@ -110,10 +110,27 @@ pub struct ConfigInfo {
     /// `f64` or `f32`.
     pub precision: String,
     pub paper_compat: bool,
+    /// Only for a run measured until converged: `until_converged`, `max_steps`, `converged`.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub convergence: Option<ConvergenceInfo>,
+}
+
+/// The keys of `"config"` written for a run measured until converged (docs/DESIGN.md section
+/// 2, "Error bars over time and stopping when converged"); `steps` is then the number of
+/// steps measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConvergenceInfo {
+    /// The tolerance every `block_sem` had to fall below, in the report's unit.
+    pub until_converged: f64,
+    /// The step limit.
+    pub max_steps: usize,
+    /// Whether every `block_sem` (of exponents that did not diverge) fell below it.
+    pub converged: bool,
 }
 
 /// `"exponents"`: mean, sample standard deviation (ddof = 1) and standard error over the
-/// batch, each of length k, in QR order, in the report's log base.
+/// batch, and the standard error of the mean from the fluctuations over time (`block_sem`,
+/// docs/DESIGN.md section 2), each of length k, in QR order, in the report's log base.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExponentStats {
     #[serde(with = "null_neg_inf")]
@@ -122,6 +139,10 @@ pub struct ExponentStats {
     pub std: Vec<f64>,
     #[serde(with = "null_nan")]
     pub sem: Vec<f64>,
+    /// `sqrt(sum_b se_b^2) / B` from each sequence's batch-means error of its time average;
+    /// empty (and not written) for spectra imported without it.
+    #[serde(default, with = "null_nan", skip_serializing_if = "Vec::is_empty")]
+    pub block_sem: Vec<f64>,
 }
 
 /// `"timing"`: wall-clock seconds of the spectrum computation.
@@ -162,6 +183,7 @@ impl SpectrumReport {
             mean: convert(&stats.mean),
             std: convert(&stats.std),
             sem: convert(&stats.sem),
+            block_sem: convert(&spectrum.block_sem),
         };
         let per_sequence = spectrum
             .per_sequence
@@ -250,9 +272,11 @@ mod tests {
                     exponents: r.clone(),
                     trace: vec![],
                     checks: Default::default(),
+                    block_se: vec![0.01; r.len()],
                 })
                 .collect(),
             statistics: column_statistics(&refs),
+            block_sem: vec![0.005; rows[0].len()],
         }
     }
 
@@ -267,6 +291,7 @@ mod tests {
             log_base,
             precision: "f64".into(),
             paper_compat: false,
+            convergence: None,
         };
         let model = ModelInfo::new(&weights, LstmState::Full, 3);
         SpectrumReport::new(&spectrum(rows), model, config, 0.5)
@@ -290,8 +315,40 @@ mod tests {
         assert_eq!(json["model"]["arch"], "rnn-relu");
         assert_eq!(json["config"]["log_base"], "e");
         assert_eq!(json["exponents"]["mean"].as_array().unwrap().len(), 3);
+        assert_eq!(json["exponents"]["block_sem"].as_array().unwrap().len(), 3);
+        assert!(json["config"].get("converged").is_none());
         assert!(r.warnings.is_empty());
         assert_eq!(SpectrumReport::from_json(&r.to_json()).unwrap(), r);
+    }
+
+    #[test]
+    fn convergence_keys_round_trip_and_old_reports_read() {
+        let mut r = report(&[vec![0.1, -0.5], vec![0.3, -0.7]], LogBase::Two);
+        assert!((r.exponents.block_sem[0] - 0.005 / std::f64::consts::LN_2).abs() < 1e-15);
+        r.config.convergence = Some(ConvergenceInfo {
+            until_converged: 0.01,
+            max_steps: 5000,
+            converged: false,
+        });
+        let text = r.to_json();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["config"]["until_converged"], 0.01);
+        assert_eq!(json["config"]["max_steps"], 5000);
+        assert_eq!(json["config"]["converged"], false);
+        assert_eq!(SpectrumReport::from_json(&text).unwrap(), r);
+        // a report written before these keys existed
+        let mut old = json.clone();
+        for key in ["until_converged", "max_steps", "converged"] {
+            old["config"].as_object_mut().unwrap().remove(key);
+        }
+        old["exponents"]
+            .as_object_mut()
+            .unwrap()
+            .remove("block_sem");
+        let back = SpectrumReport::from_json(&old.to_string()).unwrap();
+        assert_eq!(back.config.convergence, None);
+        assert!(back.exponents.block_sem.is_empty());
+        assert_eq!(back.config.log_base, LogBase::Two);
     }
 
     #[test]

@@ -202,10 +202,12 @@ mod tests {
                 },
             ],
             checks: Default::default(),
+            block_se: vec![f64::NAN; 2],
         };
         let spectrum = Spectrum {
             statistics: column_statistics(&[&sequence.exponents]),
             per_sequence: vec![sequence.clone(), sequence],
+            block_sem: vec![f64::NAN; 2],
         };
         let csv = trace_csv(&spectrum, LogBase::Two);
         let lines: Vec<&str> = csv.lines().collect();

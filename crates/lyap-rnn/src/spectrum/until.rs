@@ -1,0 +1,110 @@
+//! [`super::compute_spectrum`] measured in chunks until converged (`until_converged`,
+//! docs/DESIGN.md section 2, "Error bars over time and stopping when converged").
+
+use super::generated::GeneratedSource;
+use super::{ComputeError, InputBatch, SpectrumOptions};
+use crate::report::{ConvergenceInfo, LogBase};
+use lyap_core::{
+    lyapunov_spectrum, lyapunov_spectrum_until, FixedInputs, InputSource, Real, Spectrum,
+    SpectrumConfig, SpectrumError, TangentSystem, UntilConverged,
+};
+
+/// The step limit of a run until converged when none is given.
+pub const DEFAULT_MAX_STEPS: usize = 100_000;
+
+/// What the engine ran: the spectrum, the steps measured and, for a run until converged,
+/// the outcome and a warning when it stopped short of the tolerance.
+pub(super) struct EngineRun {
+    pub spectrum: Spectrum,
+    pub steps: usize,
+    pub convergence: Option<ConvergenceInfo>,
+    pub warning: Option<String>,
+}
+
+/// `until_converged` is a positive finite tolerance and `max_steps` at least 1.
+pub(super) fn check(options: &SpectrumOptions) -> Result<(), ComputeError> {
+    if let Some(tolerance) = options.until_converged {
+        if !(tolerance.is_finite() && tolerance > 0.0) {
+            return Err(ComputeError::BadTolerance(tolerance));
+        }
+        if options.max_steps == 0 {
+            return Err(ComputeError::BadMaxSteps);
+        }
+    }
+    Ok(())
+}
+
+/// The engine run: all `config.steps` at once, or in chunks until converged.
+pub(super) fn run<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    inputs: &InputBatch<'_>,
+    sequences: &[&[T]],
+    config: &SpectrumConfig,
+    options: &SpectrumOptions,
+    log_base: LogBase,
+) -> Result<EngineRun, SpectrumError> {
+    let Some(tolerance) = options.until_converged else {
+        return Ok(EngineRun {
+            spectrum: lyapunov_spectrum(system, sequences, config)?,
+            steps: config.steps,
+            convergence: None,
+            warning: None,
+        });
+    };
+    let rule = UntilConverged {
+        tolerance,
+        max_steps: options.max_steps,
+    };
+    match inputs {
+        InputBatch::Generated { batch, generator } => {
+            let source = GeneratedSource {
+                generator: *generator,
+            };
+            chunked(system, *batch, &source, config, &rule, log_base)
+        }
+        _ => {
+            let source = FixedInputs {
+                sequences,
+                input_dim: system.input_dim(),
+            };
+            chunked(system, sequences.len(), &source, config, &rule, log_base)
+        }
+    }
+}
+
+fn chunked<T: Real, S: TangentSystem<T>, I: InputSource<T>>(
+    system: &S,
+    batch: usize,
+    source: &I,
+    config: &SpectrumConfig,
+    rule: &UntilConverged,
+    log_base: LogBase,
+) -> Result<EngineRun, SpectrumError> {
+    let reported = move |nats: f64| log_base.convert(nats);
+    let run = lyapunov_spectrum_until(system, None, batch, source, config, rule, &reported)?;
+    let tolerance = rule.tolerance;
+    let warning = if run.converged {
+        None
+    } else if run.inputs_ended {
+        Some(format!(
+            "not converged: the input sequences ended after {} measured steps with a block_sem \
+             above {tolerance}",
+            run.steps
+        ))
+    } else {
+        Some(format!(
+            "not converged: a block_sem is still above {tolerance} after --max-steps {} steps",
+            run.steps
+        ))
+    };
+    Ok(EngineRun {
+        spectrum: run.spectrum,
+        steps: run.steps,
+        convergence: Some(ConvergenceInfo {
+            until_converged: tolerance,
+            max_steps: rule.max_steps,
+            converged: run.converged,
+        }),
+        warning,
+    })
+}
