@@ -9,8 +9,8 @@
 //! - [`stats`] and [`ridge`]: correlations, bootstrap intervals, ranks, leave-one-out ridge;
 //! - [`analysis`]: correlations, early readout and convergence tables; [`figures`] and
 //!   [`report`]: the figures, CSV tables and self-contained HTML report (`analyze_sweep`,
-//!   `run_report`); [`cost`]: the spectra's share of the training time (Table 1);
-//!   [`verdict`]: which early readout ranked the trials best, in words.
+//!   `run_report`; the page by [`html`]); [`cost`]: the spectra's share of the training
+//!   time (Table 1); [`verdict`]: which early readout ranked the trials best, in words.
 //!
 //! This crate never prints: progress is reported through callbacks and results are returned.
 
@@ -18,7 +18,7 @@ pub mod analysis;
 pub mod cost;
 pub mod features;
 pub mod figures;
-mod html;
+pub mod html;
 mod lock;
 pub mod report;
 pub mod ridge;
