@@ -17,7 +17,8 @@ pub enum Command {
     Spectrum(SpectrumArgs),
     /// Train a network on a task with a Lyapunov spectrum every epoch.
     Train(crate::commands::train::TrainArgs),
-    /// Train a small LSTM on a built-in task for a few epochs, with plots (no files needed).
+    /// The paper's experiment in miniature on built-in data (no files needed): a sweep of 12 small
+    /// LSTMs with a spectrum every epoch, the analysis, a verdict and report.html.
     Demo(crate::commands::demo::DemoArgs),
     /// Benchmarks.
     Bench(crate::commands::bench_train::BenchArgs),

@@ -9,13 +9,16 @@
 //! - [`stats`] and [`ridge`]: correlations, bootstrap intervals, ranks, leave-one-out ridge;
 //! - [`analysis`]: correlations, early readout and convergence tables; [`figures`] and
 //!   [`report`]: the figures, CSV tables and self-contained HTML report (`analyze_sweep`,
-//!   `run_report`).
+//!   `run_report`; the page by [`html`]); [`cost`]: the spectra's share of the training
+//!   time (Table 1); [`verdict`]: which early readout ranked the trials best, in words.
 //!
 //! This crate never prints: progress is reported through callbacks and results are returned.
 
 pub mod analysis;
+pub mod cost;
 pub mod features;
 pub mod figures;
+pub mod html;
 mod lock;
 pub mod report;
 pub mod ridge;
@@ -25,6 +28,7 @@ pub mod stats;
 pub mod sweep;
 pub mod tables;
 pub mod trials;
+pub mod verdict;
 
 use std::path::{Path, PathBuf};
 

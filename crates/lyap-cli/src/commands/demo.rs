@@ -1,165 +1,290 @@
-//! `lyap demo`: trains a small LSTM on the built-in `synthetic-text` task (a bracket grammar,
-//! no files needed) for a few epochs with a spectrum each epoch, prints the per-epoch table
-//! and writes the run directory plus plots of the loss curves and of the spectrum per epoch.
+//! `lyap demo`: the paper's experiment in miniature on built-in data (docs/DESIGN.md section
+//! 5, "The demo"): a sweep of [`DEMO_SPEC`] (12 LSTMs on the `synthetic-text` bracket grammar,
+//! a grid of learning rates and initial weight scales, a spectrum with running estimates
+//! every epoch), then `lyap analyze`'s analysis, a verdict in words and `report.html`.
+//!
+//! Output: `--out DIR` (default `lyap-demo`), built in a hidden sibling `.NAME.tmp-PID` and
+//! renamed into place at the end, so a second run replaces the first cleanly. An existing
+//! `DIR` is replaced only when it is recognisably a demo output (it holds [`MARKER`]) or
+//! empty; any other directory or file is refused (exit code 2) and never touched.
 
-use crate::commands::train::{print_summary, train_error, ProgressReporter};
-use crate::error::{CliError, CliResult};
-use clap::Args;
-use lyap_plot::{ColourChart, Figure, LineChart};
-use lyap_rnn::report::SpectrumReport;
-use lyap_rnn::Arch;
-use lyap_train::{EpochRecord, Outcome, RunDir, TaskName, TrainConfig};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lyap_experiments::analysis::AnalysisOptions;
+use lyap_experiments::report::{analyze_sweep, DEFAULT_FORMATS};
+use lyap_experiments::spec::SweepSpec;
+use lyap_experiments::sweep::{run_sweep, SweepEvent, SweepOptions};
+use lyap_experiments::verdict::verdict;
+use std::io::IsTerminal;
+
+use crate::error::{CliError, CliResult};
+
+/// The demo's sweep: 12 trials, learning rate (3 values) x initial weight scale (4 values),
+/// an LSTM of 32 units on the built-in bracket grammar, all 64 exponents of the full state on
+/// 4 sequences x 100 steps (after 20 warm-up steps) every epoch, with running estimates.
+pub const DEMO_SPEC: &str = r#"# The sweep of `lyap demo` (rerun it with: lyap sweep demo.toml --out DIR)
+trials = 1
+seed = 0
+
+[train]
+task = "synthetic-text"
+arch = "lstm"
+hidden = 32
+epochs = 10
+batch-size = 32
+seq-len = 50
+max-chars = 200000
+le-batch = 4
+le-steps = 100
+le-warmup = 20
+le-trace = true
+
+[sample.lr]
+dist = "grid"
+values = [0.0005, 0.002, 0.008]
+
+[sample.init-scale]
+dist = "grid"
+values = [0.05, 0.3, 1.0, 2.0]
+"#;
+
+/// The file that marks a directory as the output of `lyap demo`.
+pub const MARKER: &str = "lyap-demo.json";
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Run directory to create; a previous demo run there (same settings) is replaced
+    /// Output directory; a previous demo output there is replaced, anything else is refused
     #[arg(long, value_name = "DIR", default_value = "lyap-demo")]
     pub out: PathBuf,
-    /// Epochs to train
-    #[arg(long, value_name = "E", default_value_t = 10)]
-    pub epochs: usize,
-    /// Seed of the data, weights, shuffling and dropout
-    #[arg(long, value_name = "S", default_value_t = 0)]
-    pub seed: u64,
+    /// Trials trained at the same time (the machine's cores are shared among them)
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub workers: usize,
 }
 
-/// The demo's settings: a 48-unit LSTM, sequences of 50 symbols, batches of 32, a spectrum of
-/// all 96 exponents of the full (h, c) state on 10 fresh sequences x 100 steps each epoch.
-pub fn demo_config(args: &DemoArgs) -> TrainConfig {
-    let mut config = TrainConfig::for_task(TaskName::SyntheticText);
-    config.arch = Arch::Lstm;
-    config.hidden = 48;
-    config.epochs = args.epochs;
-    config.seed = args.seed;
-    config.max_chars = Some(50_000);
-    config.lr = 0.01;
-    config.init_scale = 0.1;
-    config.dropout = 0.05;
-    config.le_warmup = 20;
-    config
+/// What is at the output path before the demo runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Existing {
+    Nothing,
+    EmptyDir,
+    /// A directory holding [`MARKER`].
+    Demo,
 }
 
-/// Running the demo twice must just work, but a directory holding anything other than an
-/// earlier demo run with exactly these settings is never deleted (`lyap train` then refuses it).
-fn replace_previous_demo(config: &TrainConfig, out: &Path) -> CliResult<()> {
-    let run = RunDir::new(out);
-    let previous: Option<TrainConfig> = lyap_train::run_dir::read_json(&run.config()).ok();
-    if previous.as_ref() == Some(config) {
-        println!("replacing the previous demo run in {}", out.display());
-        std::fs::remove_dir_all(out)
-            .map_err(|e| CliError::input_at(format!("cannot remove {}", out.display()), e))?;
+/// Classifies `out`; anything that is neither absent, an empty directory nor a demo output
+/// is an error naming it.
+pub fn existing_output(out: &Path) -> CliResult<Existing> {
+    let Ok(meta) = std::fs::symlink_metadata(out) else {
+        return Ok(Existing::Nothing);
+    };
+    let refuse = |what: &str| {
+        Err(CliError::bad(format!(
+            "--out {}: {what}; lyap demo replaces only its own output (a directory with {MARKER}): \
+             remove it or choose another --out",
+            out.display()
+        )))
+    };
+    if !meta.is_dir() {
+        return refuse("exists and is not a directory");
     }
-    Ok(())
+    if out.join(MARKER).is_file() {
+        return Ok(Existing::Demo);
+    }
+    let mut entries = std::fs::read_dir(out).map_err(|e| CliError::input_at(out.display(), e))?;
+    if entries.next().is_none() {
+        return Ok(Existing::EmptyDir);
+    }
+    refuse("is a directory that is not a lyap demo output")
+}
+
+/// The hidden sibling `.NAME.KIND-PID` of `out`.
+fn sibling(out: &Path, kind: &str) -> CliResult<PathBuf> {
+    let name = out
+        .file_name()
+        .ok_or_else(|| CliError::bad(format!("--out {}: needs a directory name", out.display())))?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut hidden = OsString::from(".");
+    hidden.push(name);
+    hidden.push(format!(".{kind}-{}", std::process::id()));
+    Ok(parent.join(hidden))
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
+    move |e| CliError::input_at(path.display(), e)
+}
+
+/// Moves the finished output `built` to `out`, replacing what [`existing_output`] found there
+/// (a previous demo output is renamed aside first and deleted after the swap).
+pub fn install_output(built: &Path, out: &Path, existing: Existing) -> CliResult<()> {
+    match existing {
+        Existing::Nothing => {}
+        Existing::EmptyDir => std::fs::remove_dir(out).map_err(io_error(out))?,
+        Existing::Demo => {
+            let old = sibling(out, "old")?;
+            std::fs::rename(out, &old).map_err(io_error(out))?;
+            std::fs::rename(built, out).map_err(io_error(built))?;
+            return std::fs::remove_dir_all(&old).map_err(io_error(&old));
+        }
+    }
+    std::fs::rename(built, out).map_err(io_error(built))
 }
 
 /// Runs `lyap demo`.
 pub fn run(args: &DemoArgs) -> CliResult<()> {
-    let config = demo_config(args);
-    println!(
-        "lyap demo: LSTM {} on synthetic-text (bracket grammar over 20 symbols), {} epochs, \
-         spectrum each epoch ({} sequences x {} steps, full state)",
-        config.hidden, config.epochs, config.le_batch, config.le_steps
-    );
-    replace_previous_demo(&config, &args.out)?;
-    let mut progress = ProgressReporter::new();
-    progress.print_epochs = false;
-    let outcome = lyap_train::train(&config, &args.out, &mut progress);
-    progress.finish();
-    let summary = match outcome.map_err(|e| train_error(e, &args.out))? {
-        Outcome::Completed(summary) => summary,
-        Outcome::Interrupted { .. } => return Err(CliError::bad("the demo was interrupted")),
-    };
-    let run = RunDir::new(&args.out);
-    let records = lyap_train::run_dir::read_metrics(&run.metrics()).map_err(CliError::input)?;
-    print!("{}", table(&records));
-    print_summary(&summary, &args.out);
-    let written = write_plots(&run, &records)?;
-    for path in written {
-        println!("wrote {}", path.display());
+    if args.workers == 0 {
+        return Err(CliError::bad("--workers must be at least 1"));
     }
+    let existing = existing_output(&args.out)?;
+    let spec = SweepSpec::parse(DEMO_SPEC)?;
+    let build = sibling(&args.out, "tmp")?;
+    if build.exists() {
+        return Err(CliError::bad(format!(
+            "{} exists (left by another lyap demo?): remove it",
+            build.display()
+        )));
+    }
+    println!(
+        "lyap demo: {} LSTMs (32 units) on the built-in bracket grammar, learning rate x initial \
+         weight scale, 10 epochs, all 64 exponents every epoch; then: do early spectra predict \
+         the final loss better than the early validation loss?",
+        spec.trial_count()
+    );
+    let result = build_output(&spec, &build, args.workers);
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&build);
+            return Err(e);
+        }
+    };
+    install_output(&build, &args.out, existing)?;
+    print!("{summary}");
+    println!(
+        "report: {}",
+        args.out.join("analysis").join("report.html").display()
+    );
     Ok(())
 }
 
-/// The per-epoch table: epoch, losses, max and mean exponent, seconds.
-pub fn table(records: &[EpochRecord]) -> String {
-    let mut out = format!(
-        "{:>5}  {:>10}  {:>10}  {:>9}  {:>9}  {:>8}  {:>8}\n",
-        "epoch", "train loss", "val loss", "max LE", "mean LE", "train s", "LE s"
+/// Runs the sweep and the analysis into `dir`; returns the verdict's text.
+fn build_output(spec: &SweepSpec, dir: &Path, workers: usize) -> CliResult<String> {
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let marker = format!(
+        "{{\"lyap_demo\": \"{}\", \"spec\": \"demo.toml\"}}\n",
+        env!("CARGO_PKG_VERSION")
     );
-    for r in records {
-        let (max, mean) = r
-            .spectrum
-            .as_ref()
-            .map_or((f64::NAN, f64::NAN), |s| (s.max, s.mean));
-        let show = |v: f64| match v.is_finite() {
-            true => format!("{v:+.4}"),
-            false => "-".to_string(),
-        };
-        let or_nan = |x: Option<f64>| x.unwrap_or(f64::NAN);
-        out.push_str(&format!(
-            "{:>5}  {:>10.4}  {:>10.4}  {:>9}  {:>9}  {:>8.2}  {:>8.2}\n",
-            r.epoch,
-            or_nan(r.train_loss),
-            or_nan(r.val_loss),
-            show(max),
-            show(mean),
-            or_nan(r.train_seconds),
-            or_nan(r.le_seconds)
-        ));
-    }
-    out
-}
-
-/// `plots/loss.{svg,png}` (train and validation loss per epoch) and
-/// `plots/spectra.{svg,png}` (mean exponent vs index, one line per epoch coloured by epoch).
-pub fn write_plots(run: &RunDir, records: &[EpochRecord]) -> CliResult<Vec<PathBuf>> {
-    let dir = run.root.join("plots");
-    let curve = |f: fn(&EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
-        records
-            .iter()
-            .map(|r| (r.epoch as f64, f(r).unwrap_or(f64::NAN)))
-            .collect()
+    lyap_experiments::write_atomic(&dir.join(MARKER), marker.as_bytes())?;
+    lyap_experiments::write_atomic(&dir.join("demo.toml"), DEMO_SPEC.as_bytes())?;
+    let exe = std::env::current_exe().map_err(CliError::internal)?;
+    let options = SweepOptions {
+        trainer: vec![exe.into_os_string(), "train".into()],
+        out_dir: dir.to_path_buf(),
+        workers,
+        shard: None,
+        cores: None,
     };
-    let losses = LineChart::new("loss per epoch", "epoch", "loss")
-        .with_series("train", curve(|r| r.train_loss))
-        .with_series("validation", curve(|r| r.val_loss))
-        .with_markers(true);
-    let mut spectra = ColourChart::new(
-        "Lyapunov spectrum per epoch",
-        "exponent index",
-        "exponent (nats/step)",
-        "epoch",
-    )
-    .with_lines(true);
-    for record in records {
-        let path = run.spectrum(record.epoch);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let report =
-            SpectrumReport::from_json(&text).map_err(|e| CliError::input_at(path.display(), e))?;
-        let points = report
-            .exponents
-            .mean
-            .iter()
-            .enumerate()
-            .map(|(i, &m)| ((i + 1) as f64, m))
-            .collect();
-        spectra = spectra.with_group(points, record.epoch as f64);
+    let bar = sweep_bar(spec.trial_count() as u64);
+    let observer = |event: &SweepEvent| match event {
+        SweepEvent::Completed { .. } => bar.inc(1),
+        SweepEvent::Failed { trial, reason } => {
+            bar.inc(1);
+            bar.println(format!("trial {trial} failed: {reason}"));
+        }
+        _ => {}
+    };
+    let outcome = run_sweep(spec, &options, &observer);
+    bar.finish_and_clear();
+    let summary = outcome?;
+    if summary.completed < 3 {
+        return Err(CliError::internal(format!(
+            "only {} trials completed (see {}/logs)",
+            summary.completed,
+            dir.display()
+        )));
     }
-    let mut written = Vec::new();
-    for ext in ["svg", "png"] {
-        written.push(save(&losses, &dir.join(format!("loss.{ext}")))?);
-        written.push(save(&spectra, &dir.join(format!("spectra.{ext}")))?);
-    }
-    Ok(written)
+    let output = analyze_sweep(dir, &AnalysisOptions::default(), DEFAULT_FORMATS)?;
+    Ok(verdict(&output.analysis).to_string())
 }
 
-fn save<F: Figure>(figure: &F, path: &Path) -> CliResult<PathBuf> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| CliError::input_at(parent.display(), e))?;
+/// One bar over the trials, drawn only when stdout is a terminal.
+fn sweep_bar(trials: u64) -> ProgressBar {
+    let bar = ProgressBar::new(trials);
+    if std::io::stdout().is_terminal() {
+        let style = ProgressStyle::with_template(
+            "trials [{bar:30}] {pos}/{len} elapsed {elapsed} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(500));
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
     }
-    figure.save(path).map_err(CliError::internal)?;
-    Ok(path.to_path_buf())
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_spec_parses_to_a_grid_of_at_least_eight_trials() {
+        let spec = SweepSpec::parse(DEMO_SPEC).unwrap();
+        assert_eq!(spec.trial_count(), 12);
+        let lrs: std::collections::BTreeSet<String> = spec
+            .trials()
+            .iter()
+            .map(|t| t.params["lr"].to_string())
+            .collect();
+        assert_eq!(lrs.len(), 3);
+    }
+
+    #[test]
+    fn classifies_and_refuses_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("demo");
+        assert_eq!(existing_output(&out).unwrap(), Existing::Nothing);
+        std::fs::create_dir(&out).unwrap();
+        assert_eq!(existing_output(&out).unwrap(), Existing::EmptyDir);
+        std::fs::write(out.join("notes.txt"), "mine").unwrap();
+        let err = existing_output(&out).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("not a lyap demo output"), "{err}");
+        std::fs::write(out.join(MARKER), "{}").unwrap();
+        assert_eq!(existing_output(&out).unwrap(), Existing::Demo);
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert_eq!(existing_output(&file).unwrap_err().exit_code(), 2);
+        assert!(std::fs::read_to_string(out.join("notes.txt")).unwrap() == "mine");
+    }
+
+    #[test]
+    fn install_replaces_a_previous_demo_without_stale_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("lyap-demo");
+        for (run, stale) in [("first", Some("stale.txt")), ("second", None)] {
+            let built = sibling(&out, "tmp").unwrap();
+            std::fs::create_dir(&built).unwrap();
+            std::fs::write(built.join(MARKER), "{}").unwrap();
+            std::fs::write(built.join("run.txt"), run).unwrap();
+            if let Some(name) = stale {
+                std::fs::write(built.join(name), "old").unwrap();
+            }
+            let existing = existing_output(&out).unwrap();
+            install_output(&built, &out, existing).unwrap();
+            assert!(!built.exists());
+        }
+        assert_eq!(
+            std::fs::read_to_string(out.join("run.txt")).unwrap(),
+            "second"
+        );
+        assert!(!out.join("stale.txt").exists());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "only the output is left: {names:?}");
+    }
 }

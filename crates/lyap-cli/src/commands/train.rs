@@ -224,7 +224,7 @@ pub struct ProgressReporter {
     bar: ProgressBar,
     epochs: usize,
     terminal: bool,
-    /// Print a line per epoch (the demo prints its own table instead).
+    /// Print a line per epoch.
     pub print_epochs: bool,
 }
 

@@ -1,6 +1,7 @@
 //! The figures of a sweep analysis and of a single run, drawn with `lyap-plot`.
 //!
-//! Sweep ([`sweep_figures`], one builder per figure in `sweep.rs`): running estimates (paper
+//! Sweep ([`sweep_figures`], one builder per figure in `sweep.rs`): the spectrum at every
+//! measured epoch of the best trial (lowest final loss), running estimates (paper
 //! Fig. 2, when trace files exist), convergence of the spectrum over epochs (Fig. 3, each
 //! trial faint and the mean over trials heavy and labelled), the spectra of all trials
 //! coloured by final loss and the max / mean exponent against the final loss (Fig. 4), loss

@@ -63,7 +63,7 @@ fn loss_chart(run: &RunData) -> LineChart {
 }
 
 /// The spectrum of every measured epoch, coloured by epoch.
-fn spectrum_per_epoch_chart(measured: &[(&EpochData, &[f64])]) -> ColourChart {
+pub(super) fn spectrum_per_epoch_chart(measured: &[(&EpochData, &[f64])]) -> ColourChart {
     let mut chart = ColourChart::new(
         "Spectrum per epoch",
         "exponent index",

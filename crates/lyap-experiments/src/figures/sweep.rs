@@ -8,11 +8,12 @@ use lyap_plot::{
     ColourChart, ColourGroup, ErrorBarChart, ErrorPoint, LineChart, RGBColor, SeriesStyle,
 };
 
+use super::run::spectrum_per_epoch_chart;
 use super::trace::trace_chart;
 use super::{ep, indexed, FigureFile, FigureSink};
 use crate::analysis::{ConvergenceRow, CorrelationRow, ReadoutRow, SweepAnalysis};
 use crate::features::Feature;
-use crate::trials::{RunData, SweepData};
+use crate::trials::{EpochData, RunData, SweepData};
 use crate::Result;
 
 /// Fig. 3: each trial's curve, thin and faint in its palette colour.
@@ -40,6 +41,23 @@ pub fn sweep_figures(
 ) -> Result<Vec<FigureFile>> {
     let mut sink = FigureSink::new(dir, formats);
     let trials = &analysis.data.completed;
+    if let Some(best) = best_trial(trials) {
+        let measured: Vec<(&EpochData, &[f64])> = best
+            .epochs
+            .iter()
+            .filter_map(|e| e.spectrum.as_deref().map(|s| (e, s)))
+            .collect();
+        if !measured.is_empty() {
+            sink.save(
+                "spectra_per_epoch_best_trial",
+                &format!(
+                    "The spectrum at every measured epoch of the best trial ({}), coloured by epoch",
+                    best.name
+                ),
+                &spectrum_per_epoch_chart(&measured),
+            )?;
+        }
+    }
     if let Some(chart) = best_running_estimate_chart(trials)? {
         sink.save(
             "fig2_running_estimate",
@@ -95,13 +113,17 @@ pub fn sweep_figures(
     Ok(sink.finish())
 }
 
-/// Fig. 2: the running estimate of the trial with the lowest final loss, if it has a trace.
-fn best_running_estimate_chart(trials: &[RunData]) -> Result<Option<LineChart>> {
-    let best = trials
+/// The trial with the lowest final loss.
+fn best_trial(trials: &[RunData]) -> Option<&RunData> {
+    trials
         .iter()
         .filter(|t| t.best_val_loss().is_finite())
-        .min_by(|a, b| a.best_val_loss().total_cmp(&b.best_val_loss()));
-    match best {
+        .min_by(|a, b| a.best_val_loss().total_cmp(&b.best_val_loss()))
+}
+
+/// Fig. 2: the running estimate of the trial with the lowest final loss, if it has a trace.
+fn best_running_estimate_chart(trials: &[RunData]) -> Result<Option<LineChart>> {
+    match best_trial(trials) {
         Some(t) => trace_chart(&t.dir, &t.name),
         None => Ok(None),
     }
