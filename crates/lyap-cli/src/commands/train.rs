@@ -18,13 +18,15 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Defaults follow the paper for charrnn (LSTM 512, batch 100, sequences of 100, lr 0.002) and \
-mocap (LSTM 256, batch 250, sequences of 25, lr 0.001); the synthetic tasks need no --data. \
+mocap (LSTM 256, batch 250, sequences of 25, lr 0.001); the synthetic tasks and lorenz63 need no \
+--data. lorenz63 also reports the closed-loop valid prediction time (VPT, in Lyapunov times) on \
+held-out trajectories every epoch, and stores the normalisation in its checkpoints. \
 The learning rate is constant for 10 epochs, then multiplied by 0.95 each epoch.
 RUN_DIR gets config.json, metrics.jsonl, spectra/epoch_NNN.json, checkpoints/epoch_NNN.safetensors \
 and best.safetensors (PyTorch names rnn.*, fc.weight, fc.bias), state/ (for --resume), \
 status.json and summary.json.")]
 pub struct TrainArgs {
-    /// Task: charrnn | mocap | synthetic-text | synthetic-signal
+    /// Task: charrnn | mocap | synthetic-text | synthetic-signal | lorenz63
     #[arg(long, value_name = "TASK", required_unless_present = "resume")]
     pub task: Option<TaskName>,
     /// Text file (charrnn) or CMU Mocap root with train/ and test/ (mocap)
@@ -66,9 +68,13 @@ pub struct TrainArgs {
     /// Clip the global gradient norm to this value
     #[arg(long, value_name = "NORM")]
     pub clip: Option<f64>,
-    /// Use only the first N characters of the text (synthetic tasks: stream length)
+    /// Use only the first N characters of the text (synthetic tasks: stream length;
+    /// lorenz63: steps per training and validation trajectory [default: 4000])
     #[arg(long, value_name = "N")]
     pub max_chars: Option<usize>,
+    /// lorenz63: training trajectories; N/4 validation and N/2 held-out ones follow [default: 40]
+    #[arg(long, value_name = "N")]
+    pub trajectories: Option<usize>,
     /// Spectrum every K epochs (and at the last); 0 for none [default: 1]
     #[arg(long, value_name = "K")]
     pub le_every: Option<usize>,
@@ -118,6 +124,7 @@ pub fn config_from_args(args: &TrainArgs, task: TaskName) -> TrainConfig {
     c.bias = args.bias;
     c.clip = args.clip;
     c.max_chars = args.max_chars;
+    c.trajectories = args.trajectories;
     c.le_trace = args.le_trace;
     macro_rules! apply {
         ($($field:ident),*) => { $( if let Some(v) = args.$field { c.$field = v; } )* };
@@ -208,8 +215,14 @@ pub fn epoch_line(record: &EpochRecord, epochs: usize) -> String {
             or_nan(record.le_seconds)
         )
     });
+    let vpt = match (record.vpt_mean, record.vpt_median) {
+        (Some(mean), Some(median)) => {
+            format!("  VPT {mean:.2} (median {median:.2}) Lyapunov times")
+        }
+        _ => String::new(),
+    };
     format!(
-        "epoch {:>3}/{epochs}  train {:.4}  val {:.4}  lr {:.2e}  ({:.1} s){spectrum}",
+        "epoch {:>3}/{epochs}  train {:.4}  val {:.4}  lr {:.2e}  ({:.1} s){vpt}{spectrum}",
         record.epoch,
         or_nan(record.train_loss),
         or_nan(record.val_loss),
@@ -283,6 +296,10 @@ impl TrainObserver for ProgressReporter {
 
     fn spectrum_started(&mut self, _epoch: usize) {
         self.bar.set_message("(spectrum)");
+    }
+
+    fn forecast_started(&mut self, _epoch: usize) {
+        self.bar.set_message("(closed-loop forecasts)");
     }
 
     fn epoch_finished(&mut self, record: &EpochRecord) {
