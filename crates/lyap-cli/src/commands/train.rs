@@ -32,7 +32,7 @@ pub struct TrainArgs {
     /// Text file (charrnn) or CMU Mocap root with train/ and test/ (mocap)
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
-    /// Cell type: lstm | gru | rnn-tanh | rnn-relu [default: lstm]
+    /// Cell type: lstm | gru | rnn-tanh | rnn-relu [default: lstm; lorenz63: gru]
     #[arg(long, value_name = "A")]
     pub arch: Option<Arch>,
     /// Hidden units per layer [default: by task]
@@ -50,10 +50,10 @@ pub struct TrainArgs {
     /// Recurrent and input weights uniform on [-P, P] [default: 0.1]
     #[arg(long, value_name = "P")]
     pub init_scale: Option<f64>,
-    /// Give the recurrent layers biases (the paper's CharRNN has none)
+    /// Give the recurrent layers biases (the paper's CharRNN has none; lorenz63 always has them)
     #[arg(long)]
     pub bias: bool,
-    /// Epochs [default: 10]
+    /// Epochs [default: 10; lorenz63: 60]
     #[arg(long, value_name = "E")]
     pub epochs: Option<usize>,
     /// Sequences per batch [default: by task]
@@ -121,7 +121,7 @@ fn parse_precision(s: &str) -> Result<Precision, String> {
 pub fn config_from_args(args: &TrainArgs, task: TaskName) -> TrainConfig {
     let mut c = TrainConfig::for_task(task);
     c.data = args.data.clone();
-    c.bias = args.bias;
+    c.bias = c.bias || args.bias;
     c.clip = args.clip;
     c.max_chars = args.max_chars;
     c.trajectories = args.trajectories;
@@ -184,10 +184,14 @@ pub fn train_error(error: TrainError, dir: &std::path::Path) -> CliError {
 
 /// The end-of-run lines: best epoch and the Table-1 timing figure.
 pub fn print_summary(summary: &RunSummary, dir: &std::path::Path) {
+    let loss = match summary.best_val_loss {
+        // forecasting losses fall far below 1e-4
+        v if v.abs() < 1e-3 && v != 0.0 => format!("{v:.3e}"),
+        v => format!("{v:.4}"),
+    };
     println!(
-        "best epoch {} (validation loss {:.4}); run directory {}",
+        "best epoch {} (validation loss {loss}); run directory {}",
         summary.best_epoch,
-        summary.best_val_loss,
         dir.display()
     );
     if let Some(fraction) = summary.le_fraction_to_best {
@@ -215,17 +219,22 @@ pub fn epoch_line(record: &EpochRecord, epochs: usize) -> String {
             or_nan(record.le_seconds)
         )
     });
-    let vpt = match (record.vpt_mean, record.vpt_median) {
-        (Some(mean), Some(median)) => {
-            format!("  VPT {mean:.2} (median {median:.2}) Lyapunov times")
-        }
-        _ => String::new(),
+    // forecasting tasks: losses in scientific notation (they fall far below 1e-4) and the VPT
+    let (train, val, vpt) = match (record.vpt_mean, record.vpt_median) {
+        (Some(mean), Some(median)) => (
+            format!("{:.3e}", or_nan(record.train_loss)),
+            format!("{:.3e}", or_nan(record.val_loss)),
+            format!("  VPT {mean:.2} (median {median:.2}) Lyapunov times"),
+        ),
+        _ => (
+            format!("{:.4}", or_nan(record.train_loss)),
+            format!("{:.4}", or_nan(record.val_loss)),
+            String::new(),
+        ),
     };
     format!(
-        "epoch {:>3}/{epochs}  train {:.4}  val {:.4}  lr {:.2e}  ({:.1} s){vpt}{spectrum}",
+        "epoch {:>3}/{epochs}  train {train}  val {val}  lr {:.2e}  ({:.1} s){vpt}{spectrum}",
         record.epoch,
-        or_nan(record.train_loss),
-        or_nan(record.val_loss),
         or_nan(record.lr),
         or_nan(record.train_seconds)
     )
