@@ -153,7 +153,7 @@ impl TrainConfig {
             // a regression GRU with biases, trained longer (docs/DESIGN.md section 5)
             config.arch = Arch::Gru;
             config.bias = true;
-            config.epochs = 60;
+            config.epochs = 150;
         }
         config
     }

@@ -53,7 +53,7 @@ pub struct TrainArgs {
     /// Give the recurrent layers biases (the paper's CharRNN has none; lorenz63 always has them)
     #[arg(long)]
     pub bias: bool,
-    /// Epochs [default: 10; lorenz63: 60]
+    /// Epochs [default: 10; lorenz63: 150]
     #[arg(long, value_name = "E")]
     pub epochs: Option<usize>,
     /// Sequences per batch [default: by task]
