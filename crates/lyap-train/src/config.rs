@@ -121,7 +121,7 @@ impl TrainConfig {
             TaskName::Mocap => (256, 250, 25, 0.001),
             TaskName::SyntheticText => (64, 32, 50, 0.01),
             TaskName::SyntheticSignal => (64, 32, 25, 0.005),
-            TaskName::Lorenz63 => (64, 8, 100, 0.005),
+            TaskName::Lorenz63 => (64, 8, 100, 0.01),
         };
         let mut config = Self {
             task,
