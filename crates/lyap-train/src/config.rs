@@ -23,14 +23,19 @@ pub enum TaskName {
     /// The built-in 20-dimensional Lorenz-96 signal; MSE.
     #[serde(rename = "synthetic-signal")]
     SyntheticSignal,
+    /// Forecasting Lorenz-63 trajectories (normalised), with the closed-loop valid prediction
+    /// time per epoch; MSE.
+    #[serde(rename = "lorenz63")]
+    Lorenz63,
 }
 
 impl TaskName {
-    pub const ALL: [TaskName; 4] = [
+    pub const ALL: [TaskName; 5] = [
         TaskName::CharRnn,
         TaskName::Mocap,
         TaskName::SyntheticText,
         TaskName::SyntheticSignal,
+        TaskName::Lorenz63,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +44,7 @@ impl TaskName {
             TaskName::Mocap => "mocap",
             TaskName::SyntheticText => "synthetic-text",
             TaskName::SyntheticSignal => "synthetic-signal",
+            TaskName::Lorenz63 => "lorenz63",
         }
     }
 }
@@ -50,7 +56,7 @@ impl std::str::FromStr for TaskName {
             .into_iter()
             .find(|t| t.name() == s)
             .ok_or_else(|| {
-                format!("unknown task '{s}': expected charrnn, mocap, synthetic-text or synthetic-signal")
+                format!("unknown task '{s}': expected charrnn, mocap, synthetic-text, synthetic-signal or lorenz63")
             })
     }
 }
@@ -84,7 +90,12 @@ pub struct TrainConfig {
     /// Global gradient-norm clipping threshold (none when absent).
     pub clip: Option<f64>,
     /// Text: use only the first `max_chars` characters. Synthetic tasks: stream length.
+    /// `lorenz63`: steps per training and validation trajectory.
     pub max_chars: Option<usize>,
+    /// `lorenz63`: the number of training trajectories (validation and held-out test
+    /// trajectories follow from it, `data::lorenz63::split_counts`); unused by other tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectories: Option<usize>,
     /// Spectrum every `le_every` epochs (and always at the last epoch); 0 never.
     pub le_every: usize,
     pub le_batch: usize,
@@ -102,16 +113,17 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    /// The paper's settings for `task` (docs/DESIGN.md section 5), and small ones for the
-    /// synthetic tasks.
+    /// The paper's settings for `task` (docs/DESIGN.md section 5), small ones for the
+    /// synthetic tasks, and for `lorenz63` a 64-unit GRU with biases, batch 8, 60 epochs.
     pub fn for_task(task: TaskName) -> Self {
         let (hidden, batch_size, seq_len, lr) = match task {
             TaskName::CharRnn => (512, 100, 100, 0.002),
             TaskName::Mocap => (256, 250, 25, 0.001),
             TaskName::SyntheticText => (64, 32, 50, 0.01),
             TaskName::SyntheticSignal => (64, 32, 25, 0.005),
+            TaskName::Lorenz63 => (64, 8, 100, 0.01),
         };
-        Self {
+        let mut config = Self {
             task,
             data: None,
             arch: Arch::Lstm,
@@ -127,6 +139,7 @@ impl TrainConfig {
             seed: 0,
             clip: None,
             max_chars: None,
+            trajectories: None,
             le_every: 1,
             le_batch: 10,
             le_steps: 100,
@@ -135,7 +148,14 @@ impl TrainConfig {
             le_trace: false,
             precision: Precision::F32,
             mocap_split: MocapSplit::default(),
+        };
+        if task == TaskName::Lorenz63 {
+            // a regression GRU with biases, trained longer (docs/DESIGN.md section 5)
+            config.arch = Arch::Gru;
+            config.bias = true;
+            config.epochs = 150;
         }
+        config
     }
 
     /// Rejects settings that cannot work, with the flag at fault.
@@ -159,6 +179,9 @@ impl TrainConfig {
         }
         if !(self.init_scale.is_finite() && self.init_scale >= 0.0) {
             return bad("--init-scale must be a non-negative number");
+        }
+        if self.trajectories == Some(0) {
+            return bad("--trajectories must be at least 1");
         }
         if self.clip.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
             return bad("--clip must be a positive number");
@@ -216,6 +239,15 @@ impl TrainConfig {
             TaskName::SyntheticSignal => data::synthetic::synthetic_signal(
                 self.max_chars
                     .unwrap_or(data::synthetic::DEFAULT_SIGNAL_LENGTH),
+                self.seq_len,
+                self.seed,
+                spec,
+            ),
+            TaskName::Lorenz63 => data::lorenz63::lorenz63_dataset(
+                self.trajectories
+                    .unwrap_or(data::lorenz63::DEFAULT_TRAJECTORIES),
+                self.max_chars
+                    .unwrap_or(data::lorenz63::DEFAULT_TRAJECTORY_STEPS),
                 self.seq_len,
                 self.seed,
                 spec,

@@ -68,6 +68,9 @@ pub enum DataError {
     MissingPath { task: &'static str },
     #[error("{0}")]
     Invalid(String),
+    /// A built-in system cannot generate the data (`lorenz63`).
+    #[error("lorenz63 data: {0}")]
+    System(#[from] lyap_core::systems::SystemError),
 }
 
 /// Why a training run cannot start, continue or finish.
@@ -103,6 +106,9 @@ pub enum TrainError {
     Checkpoint(#[from] CheckpointError),
     #[error("cannot resume {path}: {reason}")]
     Resume { path: PathBuf, reason: String },
+    /// The closed-loop forecast of a forecasting task cannot run.
+    #[error("closed-loop forecast: {0}")]
+    Forecast(#[from] crate::forecast::ForecastError),
     /// The snapshot of the run at `path` cannot be read.
     #[error("cannot resume {path}: {source}")]
     Snapshot {

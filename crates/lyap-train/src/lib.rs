@@ -5,6 +5,7 @@
 //!   batches; [`config::TrainConfig`] names one and loads it;
 //! - [`model`]: embedding -> recurrent stack (`lyap_rnn::train`) -> dropout -> readout, its
 //!   loss ([`loss`]) and gradient;
+//! - [`forecast`]: closed-loop forecasts and the valid prediction time of forecasting tasks;
 //! - [`optim`]: Adam (PyTorch defaults), the paper's schedule, gradient clipping;
 //! - [`trainer`]: the epoch loop with a Lyapunov spectrum per epoch ([`measure`]), writing a
 //!   run directory ([`run_dir`]) with checkpoints and a resume snapshot ([`snapshot`]).
@@ -15,6 +16,7 @@ pub mod baselines;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod forecast;
 pub mod loss;
 pub mod measure;
 pub mod model;

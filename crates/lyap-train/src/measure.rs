@@ -2,7 +2,7 @@
 //! and 5) and the PyTorch-compatible checkpoint (docs/DESIGN.md section 6).
 
 use crate::config::{Precision, TrainConfig};
-use crate::data::TaskKind;
+use crate::data::Dataset;
 use crate::error::TrainError;
 use crate::model::Model;
 use lyap_core::Real;
@@ -67,11 +67,13 @@ pub fn epoch_spectrum<T: Real>(
 
 /// The safetensors bytes of a checkpoint: the stack under `rnn.` with PyTorch's names, the
 /// readout as `fc.weight` (`[out, hidden]`) and `fc.bias`, metadata `arch` (+ `nonlinearity`
-/// for vanilla RNNs, added by `save_stack`), `task`, `epoch`, and for text tasks `vocab` (a
-/// JSON array of one-character strings in index order). Stored in the training precision.
+/// for vanilla RNNs, added by `save_stack`), `task`, `epoch`, for text tasks `vocab` (a
+/// JSON array of one-character strings in index order), and for forecasting tasks `dt` (time
+/// units per step) and `normalisation` (`{"mean": [...], "std": [...]}`, read back by
+/// [`crate::data::normalisation::read_normalisation`]). Stored in the training precision.
 pub fn checkpoint_bytes<T: Real>(
     model: &Model<T>,
-    kind: &TaskKind,
+    dataset: &Dataset,
     config: &TrainConfig,
     epoch: usize,
 ) -> Result<Vec<u8>, TrainError> {
@@ -96,8 +98,13 @@ pub fn checkpoint_bytes<T: Real>(
         ("epoch".to_string(), epoch.to_string()),
         ("dropout".to_string(), config.dropout.to_string()),
     ]);
-    if let Some(vocab) = kind.vocab_json() {
+    if let Some(vocab) = dataset.kind.vocab_json() {
         metadata.insert("vocab".into(), vocab);
+    }
+    if let Some(forecast) = &dataset.forecast {
+        let (key, value) = forecast.normalisation.to_metadata();
+        metadata.insert(key, value);
+        metadata.insert("dt".into(), forecast.dt.to_string());
     }
     let dtype = match config.precision {
         Precision::F32 => SaveDtype::F32,

@@ -7,7 +7,8 @@
 //!    may be smaller); for each batch: zero initial state, forward over all `seq_len` steps
 //!    with fresh dropout masks, mean loss over all positions, backpropagation through the
 //!    whole window (truncated BPTT per sequence), optional global norm clipping, one Adam step;
-//! 3. validation loss: mean over all validation positions, no dropout;
+//! 3. validation loss: mean over all validation positions, no dropout; for forecasting tasks
+//!    the closed-loop valid prediction time on the held-out trajectories (`crate::forecast`);
 //! 4. the spectrum of the current stack on the spectrum inputs (every `le_every` epochs and at
 //!    the last);
 //! 5. results written: spectrum JSON, checkpoint, `best.safetensors` when the validation loss
@@ -21,6 +22,7 @@
 use crate::config::{Precision, TrainConfig};
 use crate::data::{Dataset, SequenceSet};
 use crate::error::TrainError;
+use crate::forecast::model_valid_prediction_time;
 use crate::measure::{checkpoint_bytes, epoch_spectrum};
 use crate::model::{DropoutMasks, Model, ModelShape};
 use crate::optim::{learning_rate, Learner};
@@ -55,6 +57,8 @@ pub trait TrainObserver {
         Control::Continue
     }
     fn spectrum_started(&mut self, _epoch: usize) {}
+    /// Forecasting tasks: the closed-loop valid prediction time is being measured.
+    fn forecast_started(&mut self, _epoch: usize) {}
     fn epoch_finished(&mut self, _record: &EpochRecord) {}
 }
 
@@ -260,6 +264,13 @@ impl<'a, T: Real> Run<'a, T> {
                 );
             }
             let train_seconds = start.elapsed().as_secs_f64();
+            let vpt = match &self.dataset.forecast {
+                Some(data) => {
+                    observer.forecast_started(epoch);
+                    Some(model_valid_prediction_time(&self.learner.model, data)?)
+                }
+                None => None,
+            };
             let mut record = EpochRecord {
                 epoch,
                 train_loss: Some(train_loss),
@@ -268,6 +279,8 @@ impl<'a, T: Real> Run<'a, T> {
                 train_seconds: Some(train_seconds),
                 le_seconds: Some(0.0),
                 spectrum: None,
+                vpt_mean: vpt.as_ref().map(|v| v.mean),
+                vpt_median: vpt.as_ref().map(|v| v.median),
             };
             self.record_epoch(&mut record, observer)?;
             observer.epoch_finished(&record);
@@ -361,7 +374,7 @@ impl<'a, T: Real> Run<'a, T> {
                 dir.write_trace(epoch, &trace)?;
             }
         }
-        let checkpoint = checkpoint_bytes(&self.learner.model, &self.dataset.kind, config, epoch)?;
+        let checkpoint = checkpoint_bytes(&self.learner.model, self.dataset, config, epoch)?;
         let dir = self.writer.dir();
         write_atomic(&dir.checkpoint(epoch), &checkpoint)?;
         let improved = record

@@ -18,19 +18,21 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Defaults follow the paper for charrnn (LSTM 512, batch 100, sequences of 100, lr 0.002) and \
-mocap (LSTM 256, batch 250, sequences of 25, lr 0.001); the synthetic tasks need no --data. \
+mocap (LSTM 256, batch 250, sequences of 25, lr 0.001); the synthetic tasks and lorenz63 need no \
+--data. lorenz63 also reports the closed-loop valid prediction time (VPT, in Lyapunov times) on \
+held-out trajectories every epoch, and stores the normalisation in its checkpoints. \
 The learning rate is constant for 10 epochs, then multiplied by 0.95 each epoch.
 RUN_DIR gets config.json, metrics.jsonl, spectra/epoch_NNN.json, checkpoints/epoch_NNN.safetensors \
 and best.safetensors (PyTorch names rnn.*, fc.weight, fc.bias), state/ (for --resume), \
 status.json and summary.json.")]
 pub struct TrainArgs {
-    /// Task: charrnn | mocap | synthetic-text | synthetic-signal
+    /// Task: charrnn | mocap | synthetic-text | synthetic-signal | lorenz63
     #[arg(long, value_name = "TASK", required_unless_present = "resume")]
     pub task: Option<TaskName>,
     /// Text file (charrnn) or CMU Mocap root with train/ and test/ (mocap)
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
-    /// Cell type: lstm | gru | rnn-tanh | rnn-relu [default: lstm]
+    /// Cell type: lstm | gru | rnn-tanh | rnn-relu [default: lstm; lorenz63: gru]
     #[arg(long, value_name = "A")]
     pub arch: Option<Arch>,
     /// Hidden units per layer [default: by task]
@@ -48,10 +50,10 @@ pub struct TrainArgs {
     /// Recurrent and input weights uniform on [-P, P] [default: 0.1]
     #[arg(long, value_name = "P")]
     pub init_scale: Option<f64>,
-    /// Give the recurrent layers biases (the paper's CharRNN has none)
+    /// Give the recurrent layers biases (the paper's CharRNN has none; lorenz63 always has them)
     #[arg(long)]
     pub bias: bool,
-    /// Epochs [default: 10]
+    /// Epochs [default: 10; lorenz63: 150]
     #[arg(long, value_name = "E")]
     pub epochs: Option<usize>,
     /// Sequences per batch [default: by task]
@@ -66,9 +68,13 @@ pub struct TrainArgs {
     /// Clip the global gradient norm to this value
     #[arg(long, value_name = "NORM")]
     pub clip: Option<f64>,
-    /// Use only the first N characters of the text (synthetic tasks: stream length)
+    /// Use only the first N characters of the text (synthetic tasks: stream length;
+    /// lorenz63: steps per training and validation trajectory [default: 4000])
     #[arg(long, value_name = "N")]
     pub max_chars: Option<usize>,
+    /// lorenz63: training trajectories; N/4 validation and N/2 held-out ones follow [default: 40]
+    #[arg(long, value_name = "N")]
+    pub trajectories: Option<usize>,
     /// Spectrum every K epochs (and at the last); 0 for none [default: 1]
     #[arg(long, value_name = "K")]
     pub le_every: Option<usize>,
@@ -115,9 +121,10 @@ fn parse_precision(s: &str) -> Result<Precision, String> {
 pub fn config_from_args(args: &TrainArgs, task: TaskName) -> TrainConfig {
     let mut c = TrainConfig::for_task(task);
     c.data = args.data.clone();
-    c.bias = args.bias;
+    c.bias = c.bias || args.bias;
     c.clip = args.clip;
     c.max_chars = args.max_chars;
+    c.trajectories = args.trajectories;
     c.le_trace = args.le_trace;
     macro_rules! apply {
         ($($field:ident),*) => { $( if let Some(v) = args.$field { c.$field = v; } )* };
@@ -177,10 +184,14 @@ pub fn train_error(error: TrainError, dir: &std::path::Path) -> CliError {
 
 /// The end-of-run lines: best epoch and the Table-1 timing figure.
 pub fn print_summary(summary: &RunSummary, dir: &std::path::Path) {
+    let loss = match summary.best_val_loss {
+        // forecasting losses fall far below 1e-4
+        v if v.abs() < 1e-3 && v != 0.0 => format!("{v:.3e}"),
+        v => format!("{v:.4}"),
+    };
     println!(
-        "best epoch {} (validation loss {:.4}); run directory {}",
+        "best epoch {} (validation loss {loss}); run directory {}",
         summary.best_epoch,
-        summary.best_val_loss,
         dir.display()
     );
     if let Some(fraction) = summary.le_fraction_to_best {
@@ -208,11 +219,22 @@ pub fn epoch_line(record: &EpochRecord, epochs: usize) -> String {
             or_nan(record.le_seconds)
         )
     });
+    // forecasting tasks: losses in scientific notation (they fall far below 1e-4) and the VPT
+    let (train, val, vpt) = match (record.vpt_mean, record.vpt_median) {
+        (Some(mean), Some(median)) => (
+            format!("{:.3e}", or_nan(record.train_loss)),
+            format!("{:.3e}", or_nan(record.val_loss)),
+            format!("  VPT {mean:.2} (median {median:.2}) Lyapunov times"),
+        ),
+        _ => (
+            format!("{:.4}", or_nan(record.train_loss)),
+            format!("{:.4}", or_nan(record.val_loss)),
+            String::new(),
+        ),
+    };
     format!(
-        "epoch {:>3}/{epochs}  train {:.4}  val {:.4}  lr {:.2e}  ({:.1} s){spectrum}",
+        "epoch {:>3}/{epochs}  train {train}  val {val}  lr {:.2e}  ({:.1} s){vpt}{spectrum}",
         record.epoch,
-        or_nan(record.train_loss),
-        or_nan(record.val_loss),
         or_nan(record.lr),
         or_nan(record.train_seconds)
     )
@@ -283,6 +305,10 @@ impl TrainObserver for ProgressReporter {
 
     fn spectrum_started(&mut self, _epoch: usize) {
         self.bar.set_message("(spectrum)");
+    }
+
+    fn forecast_started(&mut self, _epoch: usize) {
+        self.bar.set_message("(closed-loop forecasts)");
     }
 
     fn epoch_finished(&mut self, record: &EpochRecord) {

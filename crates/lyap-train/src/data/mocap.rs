@@ -379,6 +379,7 @@ pub fn load_mocap(
         val,
         spectrum_inputs,
         description,
+        forecast: None,
     })
 }
 

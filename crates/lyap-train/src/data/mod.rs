@@ -11,8 +11,13 @@
 //! - [`text`]: character text (CharRNN, War and Peace).
 //! - [`mocap`]: CMU motion capture, preprocessed as docs/DESIGN.md section 5 says.
 //! - [`synthetic`]: built-in tasks generated in-process from a seed (no files needed).
+//! - [`lorenz63`]: the built-in forecasting task on Lorenz-63 trajectories, with its
+//!   [`normalisation`] stored in checkpoints and held-out trajectories for the closed-loop
+//!   valid prediction time.
 
+pub mod lorenz63;
 pub mod mocap;
+pub mod normalisation;
 pub mod synthetic;
 pub mod text;
 
@@ -186,6 +191,9 @@ pub struct Dataset {
     pub spectrum_inputs: Vec<Vec<f64>>,
     /// One line describing where the data came from and its sizes.
     pub description: String,
+    /// Forecasting tasks (`lorenz63`): the normalisation and the held-out trajectories of the
+    /// closed-loop evaluation; `None` for the other tasks.
+    pub forecast: Option<lorenz63::ForecastData>,
 }
 
 /// How many spectrum input sequences to prepare and how long each must be.

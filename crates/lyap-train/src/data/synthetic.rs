@@ -246,5 +246,6 @@ pub fn synthetic_signal(
         val,
         spectrum_inputs,
         description,
+        forecast: None,
     })
 }

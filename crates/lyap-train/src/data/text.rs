@@ -122,5 +122,6 @@ pub fn text_dataset(
         val,
         spectrum_inputs,
         description,
+        forecast: None,
     })
 }

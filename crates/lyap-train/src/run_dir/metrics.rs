@@ -32,6 +32,13 @@ pub struct EpochRecord {
     pub le_seconds: Option<f64>,
     #[serde(default, with = "OptionalSummaryJson")]
     pub spectrum: Option<SpectrumSummary>,
+    /// Forecasting tasks (`lorenz63`): the mean closed-loop valid prediction time over the
+    /// held-out trajectories, in Lyapunov times (`crate::forecast`); absent for other tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpt_mean: Option<f64>,
+    /// The median of the same valid prediction times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpt_median: Option<f64>,
 }
 
 /// `metrics.jsonl`: one JSON object per line.
@@ -125,6 +132,7 @@ mod tests {
                 train_seconds: Some(1.5),
                 le_seconds: Some(0.5),
                 spectrum: Some(summary),
+                ..EpochRecord::default()
             },
             EpochRecord {
                 epoch: 2,
