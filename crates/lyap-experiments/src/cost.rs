@@ -140,6 +140,8 @@ mod tests {
             train_seconds: Some(train),
             le_seconds: le,
             spectrum: None,
+            vpt_mean: None,
+            vpt_median: None,
         }
     }
 
