@@ -131,6 +131,7 @@ pub fn imported_spectrum_json(
             input_size: 0,
             state: "unknown".into(),
             state_dim: k,
+            system: None,
         },
         config: ConfigInfo {
             batch: 0,
@@ -141,7 +142,7 @@ pub fn imported_spectrum_json(
             log_base,
             precision: "unknown".into(),
             paper_compat: false,
-            convergence: None,
+            ..ConfigInfo::default()
         },
         exponents: ExponentStats {
             mean: exponents,

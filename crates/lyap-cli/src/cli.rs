@@ -204,4 +204,9 @@ pub struct SpectrumArgs {
         requires = "until_converged"
     )]
     pub max_steps: usize,
+
+    /// Time step between two steps (a flow, or a network trained on a flow sampled every DT):
+    /// exponents, errors and --until-converged per time unit instead of per step
+    #[arg(long, value_name = "DT")]
+    pub dt: Option<f64>,
 }

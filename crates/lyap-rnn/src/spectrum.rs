@@ -59,6 +59,10 @@ pub struct SpectrumOptions {
     pub until_converged: Option<f64>,
     /// The step limit of `until_converged` ([`DEFAULT_MAX_STEPS`]).
     pub max_steps: usize,
+    /// The time step between two steps (a sampled flow, docs/DESIGN.md section 2.1): every
+    /// exponent, error and check is reported per time unit (divided by `dt`), and
+    /// `until_converged` is in that unit; `None`: per step.
+    pub dt: Option<f64>,
 }
 
 impl Default for SpectrumOptions {
@@ -77,6 +81,7 @@ impl Default for SpectrumOptions {
             checks: CheckConfig::default(),
             until_converged: None,
             max_steps: DEFAULT_MAX_STEPS,
+            dt: None,
         }
     }
 }
@@ -176,8 +181,8 @@ impl InputBatch<'_> {
 pub struct SpectrumResult {
     /// The JSON document of docs/DESIGN.md section 6 (what `lyap spectrum --out` writes).
     pub report: SpectrumReport,
-    /// The engine's result in nats per step (per sequence, with running estimates when
-    /// `trace`).
+    /// The engine's result in nats per step, or per time unit with `dt` (per sequence, with
+    /// running estimates when `trace`).
     pub spectrum: Spectrum,
 }
 
@@ -224,6 +229,8 @@ pub enum ComputeError {
     BadTolerance(f64),
     #[error("--max-steps must be at least 1")]
     BadMaxSteps,
+    #[error("--dt {0} must be a positive finite time step")]
+    BadDt(f64),
 }
 
 /// The Lyapunov spectrum of the stack `weights` driven by each sequence of `inputs`, with the
@@ -302,6 +309,11 @@ fn run<W: Real, T: Real>(
         return Err(SpectrumError::NoSequences.into());
     }
     until::check(options)?;
+    if let Some(dt) = options.dt {
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(ComputeError::BadDt(dt));
+        }
+    }
     let steps = match (options.steps, &inputs) {
         (Some(steps), _) => steps,
         (None, InputBatch::Generated { .. }) => GENERATED_STEPS,
@@ -359,7 +371,10 @@ fn run<W: Real, T: Real>(
             .install(engine),
         None => engine(),
     };
-    let run = run?;
+    let mut run = run?;
+    if let Some(dt) = options.dt {
+        run.spectrum = run.spectrum.per_time_unit(dt);
+    }
     let config_info = ConfigInfo {
         batch: inputs.len(),
         steps: run.steps,
@@ -370,6 +385,8 @@ fn run<W: Real, T: Real>(
         precision: T::NAME.to_string(),
         paper_compat: options.paper_compat,
         convergence: run.convergence,
+        dt: options.dt,
+        ..ConfigInfo::default()
     };
     let model = ModelInfo::new(weights, method.state, state_dim);
     let mut report = SpectrumReport::new(&run.spectrum, model, config_info, seconds);

@@ -92,6 +92,7 @@ fn options(args: &SpectrumArgs) -> SpectrumOptions {
         },
         until_converged: args.until_converged,
         max_steps: args.max_steps,
+        dt: args.dt,
     }
 }
 

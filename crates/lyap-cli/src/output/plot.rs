@@ -24,7 +24,7 @@ pub fn chart(report: &SpectrumReport, block_sem: bool) -> ErrorBarChart {
         "{} ({} {layers}, hidden {}), state {}: {} sequences x {} steps",
         model.arch, model.layers, model.hidden_size, model.state, config.batch, config.steps
     );
-    let unit = config.log_base.unit();
+    let unit = config.unit();
     let chart = ErrorBarChart::new(&title, "exponent index", &format!("exponent ({unit})"))
         .with_series(
             "mean ± std over sequences",

@@ -12,7 +12,7 @@ const TOP: usize = 5;
 /// the network came from and `inputs` where the input sequences did.
 pub fn render(report: &SpectrumReport, source: &str, inputs: &str) -> String {
     let (m, c, s) = (&report.model, &report.config, &report.summary);
-    let unit = c.log_base.unit();
+    let unit = c.unit();
     let mut out = String::new();
     let _ = writeln!(
         out,

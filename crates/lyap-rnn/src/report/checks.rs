@@ -43,9 +43,12 @@ impl Checks {
     /// The checks of `spectrum` (engine unit, nats) in `base`, and the warnings they raise:
     /// a sum-rule difference larger than [`sum_rule_tolerance`] for a state of dimension
     /// `state_dim` computed with machine epsilon `epsilon`. `None` when nothing was checked.
+    /// With `dt`, `spectrum` is per time unit ([`Spectrum::per_time_unit`]) and so are the
+    /// tolerance and the warning's unit.
     pub fn of(
         spectrum: &Spectrum,
         base: LogBase,
+        dt: Option<f64>,
         state_dim: usize,
         epsilon: f64,
     ) -> (Option<Self>, Vec<String>) {
@@ -56,7 +59,8 @@ impl Checks {
                 .mean
                 .iter()
                 .fold(0.0f64, |m, v| m.max(v.abs()));
-            let tolerance = sum_rule_tolerance(state_dim, epsilon, largest);
+            let step = dt.unwrap_or(1.0);
+            let tolerance = sum_rule_tolerance(state_dim, epsilon, largest * step) / step;
             if rule.difference.is_nan() || rule.difference.abs() > tolerance {
                 warnings.push(format!(
                     "sum rule: the exponents sum to {:.9} but the time average of ln|det J| is \
@@ -64,7 +68,7 @@ impl Checks {
                     base.convert(rule.sum),
                     base.convert(rule.mean_log_abs_det),
                     base.convert(rule.difference),
-                    base.unit(),
+                    base.unit_per(dt.is_some()),
                     base.convert(tolerance),
                 ));
             }
@@ -119,14 +123,16 @@ mod tests {
 
     #[test]
     fn within_rounding_no_warning_beyond_it_a_warning_in_the_reports_base() {
-        let (checks, warnings) = Checks::of(&spectrum([-1.0, -1.0]), LogBase::E, 2, f64::EPSILON);
+        let (checks, warnings) =
+            Checks::of(&spectrum([-1.0, -1.0]), LogBase::E, None, 2, f64::EPSILON);
         let checks = checks.unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(checks.sum_rule.unwrap().difference, 0.0);
         let max = checks.max_by_perturbation.unwrap();
         assert!((max.estimate - 0.52).abs() < 1e-15 && (max.difference - 0.02).abs() < 1e-12);
 
-        let (checks, warnings) = Checks::of(&spectrum([-1.0, -1.2]), LogBase::Two, 2, f64::EPSILON);
+        let (checks, warnings) =
+            Checks::of(&spectrum([-1.0, -1.2]), LogBase::Two, None, 2, f64::EPSILON);
         let rule = checks.unwrap().sum_rule.unwrap();
         let ln2 = std::f64::consts::LN_2;
         assert!((rule.mean_log_abs_det + 1.1 / ln2).abs() < 1e-12);

@@ -52,6 +52,15 @@ impl LogBase {
         }
     }
 
+    /// Unit of an exponent in this base, per step or (`per_time_unit`) per time unit.
+    pub fn unit_per(self, per_time_unit: bool) -> &'static str {
+        match (self, per_time_unit) {
+            (base, false) => base.unit(),
+            (LogBase::E, true) => "nats/time unit",
+            (LogBase::Two, true) => "bits/time unit",
+        }
+    }
+
     /// A natural-log exponent expressed in this base (`lambda / ln 2` for bits).
     pub fn convert(self, nats: f64) -> f64 {
         match self {
@@ -82,6 +91,11 @@ pub struct ModelInfo {
     /// `full` (LSTM `(h, c)`) or `hidden` (`h` only); for RNN and GRU the state is `h` anyway.
     pub state: String,
     pub state_dim: usize,
+    /// The built-in dynamical system analysed instead of a network (`lyap spectrum --system`,
+    /// docs/DESIGN.md section 2.1): its name; `arch` is then the same name and the network
+    /// sizes are 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
 }
 
 impl ModelInfo {
@@ -94,12 +108,26 @@ impl ModelInfo {
             input_size: weights.input_size,
             state: state.name().to_string(),
             state_dim,
+            system: None,
+        }
+    }
+
+    /// The description of the built-in system `name` with state dimension `state_dim`.
+    pub fn system(name: &str, state_dim: usize) -> Self {
+        Self {
+            arch: name.to_string(),
+            layers: 0,
+            hidden_size: 0,
+            input_size: 0,
+            state: "full".to_string(),
+            state_dim,
+            system: Some(name.to_string()),
         }
     }
 }
 
 /// `"config"`: the settings of the computation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConfigInfo {
     pub batch: usize,
     pub steps: usize,
@@ -113,6 +141,26 @@ pub struct ConfigInfo {
     /// Only for a run measured until converged: `until_converged`, `max_steps`, `converged`.
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub convergence: Option<ConvergenceInfo>,
+    /// The network ran on its own output (`x_(t+1) = W_fc h_t + b_fc`, docs/DESIGN.md
+    /// section 2.2); written only when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub closed_loop: bool,
+    /// The time step of a flow or of a network trained on a sampled flow: every exponent,
+    /// error and check is then per time unit (per step divided by `dt`); written only when
+    /// given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dt: Option<f64>,
+}
+
+impl ConfigInfo {
+    /// The unit of every exponent in the report: per step, or per time unit with `dt`.
+    pub fn unit(&self) -> &'static str {
+        self.log_base.unit_per(self.dt.is_some())
+    }
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// The keys of `"config"` written for a run measured until converged (docs/DESIGN.md section
@@ -196,7 +244,8 @@ impl SpectrumReport {
             "f32" => f32::EPSILON as f64,
             _ => f64::EPSILON,
         };
-        let (checks, check_warnings) = Checks::of(spectrum, base, model.state_dim, epsilon);
+        let (checks, check_warnings) =
+            Checks::of(spectrum, base, config.dt, model.state_dim, epsilon);
         warnings.extend(check_warnings);
         Self {
             model,
@@ -291,7 +340,7 @@ mod tests {
             log_base,
             precision: "f64".into(),
             paper_compat: false,
-            convergence: None,
+            ..ConfigInfo::default()
         };
         let model = ModelInfo::new(&weights, LstmState::Full, 3);
         SpectrumReport::new(&spectrum(rows), model, config, 0.5)

@@ -60,14 +60,22 @@ pub(super) fn run<T: Real, S: TangentSystem<T>>(
             let source = GeneratedSource {
                 generator: *generator,
             };
-            chunked(system, *batch, &source, config, &rule, log_base)
+            chunked(system, *batch, &source, config, &rule, log_base, options.dt)
         }
         _ => {
             let source = FixedInputs {
                 sequences,
                 input_dim: system.input_dim(),
             };
-            chunked(system, sequences.len(), &source, config, &rule, log_base)
+            chunked(
+                system,
+                sequences.len(),
+                &source,
+                config,
+                &rule,
+                log_base,
+                options.dt,
+            )
         }
     }
 }
@@ -79,8 +87,10 @@ fn chunked<T: Real, S: TangentSystem<T>, I: InputSource<T>>(
     config: &SpectrumConfig,
     rule: &UntilConverged,
     log_base: LogBase,
+    dt: Option<f64>,
 ) -> Result<EngineRun, SpectrumError> {
-    let reported = move |nats: f64| log_base.convert(nats);
+    let per_step = dt.unwrap_or(1.0);
+    let reported = move |nats: f64| log_base.convert(nats) / per_step;
     let run = lyapunov_spectrum_until(system, None, batch, source, config, rule, &reported)?;
     let tolerance = rule.tolerance;
     let warning = if run.converged {
