@@ -205,6 +205,18 @@ pub struct SpectrumArgs {
     )]
     pub max_steps: usize,
 
+    /// Run the --model on its own output: its readout (fc.weight/fc.bias, or --readout)
+    /// becomes the next input. --inputs only prime the state (open loop, not measured); then
+    /// --warmup and --steps [default: 100] run closed. Without --inputs: from the zero state
+    /// and a zero first input, one sequence
+    #[arg(long, requires = "model", conflicts_with_all = ["tokens", "zero_input", "paper_compat"])]
+    pub closed_loop: bool,
+
+    /// Key prefix of the readout in --model for --closed-loop (PREFIX.weight [, PREFIX.bias])
+    /// [default: fc, else the only [input size, hidden size] linear map]
+    #[arg(long, value_name = "PREFIX")]
+    pub readout: Option<String>,
+
     /// Time step between two steps (a flow, or a network trained on a flow sampled every DT):
     /// exponents, errors and --until-converged per time unit instead of per step
     #[arg(long, value_name = "DT")]

@@ -313,6 +313,9 @@ pub fn lyapunov_spectrum_until<T: Real, S: TangentSystem<T>, I: InputSource<T>>(
                 trajectory.measure(system, x, chunk);
             });
         done += chunk;
+        for (b, trajectory) in trajectories.iter().enumerate() {
+            trajectory.check_finite(b)?;
+        }
         let ratio = worst_ratio(&trajectories, rule.tolerance, reported);
         if ratio < 1.0 {
             break true;

@@ -100,6 +100,11 @@ pub enum SpectrumError {
     NonFiniteInitialState { sequence: usize },
     #[error("this system cannot start from a given initial state")]
     CannotSetState,
+    #[error(
+        "the trajectory of sequence {sequence} diverged: its state is not finite after step \
+         {step} (counting the warm-up)"
+    )]
+    Diverged { sequence: usize, step: usize },
 }
 
 /// The running estimate of the exponents after `step` measured steps.
@@ -256,7 +261,7 @@ fn batch_spectrum<T: Real, S: TangentSystem<T>>(
         .enumerate()
         .map(|(b, sequence)| {
             let start = starts.map(|starts| starts[b]);
-            sequence_spectrum(system, start, sequence, config)
+            sequence_spectrum(system, b, start, sequence, config)
         })
         .collect::<Result<Vec<SequenceSpectrum>, SpectrumError>>()?;
     Ok(Spectrum::from_sequences(per_sequence))
@@ -322,6 +327,7 @@ pub(crate) fn validate_settings<T: Real, S: TangentSystem<T>>(
 /// go: the warm-up on inputs `0..W`, then `T` measured steps ([`Trajectory`]).
 fn sequence_spectrum<T: Real, S: TangentSystem<T>>(
     system: &S,
+    index: usize,
     start: Option<&[T]>,
     sequence: &[T],
     config: &SpectrumConfig,
@@ -334,5 +340,6 @@ fn sequence_spectrum<T: Real, S: TangentSystem<T>>(
         WarmupStyle::Paper => 0,
     };
     trajectory.measure(system, &sequence[first_input * d..], config.steps);
+    trajectory.check_finite(index)?;
     Ok(trajectory.finish())
 }

@@ -50,6 +50,11 @@ pub(crate) struct Trajectory<T: Real, S: TangentSystem<T>> {
     trace: Vec<TracePoint>,
     /// The built-in checks along this trajectory (sum rule, two-trajectory estimate).
     checks: SequenceChecker<T, S::Workspace>,
+    /// Steps run so far, warm-up included.
+    steps_run: usize,
+    /// The first step (1-based, warm-up included) after which the state was not finite; the
+    /// trajectory stops there.
+    diverged_at: Option<usize>,
 }
 
 impl<T: Real, S: TangentSystem<T>> Trajectory<T, S> {
@@ -100,6 +105,8 @@ impl<T: Real, S: TangentSystem<T>> Trajectory<T, S> {
             blocks: BlockMeans::new(k),
             trace: Vec::new(),
             checks,
+            steps_run: 0,
+            diverged_at: None,
         })
     }
 
@@ -109,6 +116,9 @@ impl<T: Real, S: TangentSystem<T>> Trajectory<T, S> {
     pub(crate) fn warm_up(&mut self, system: &S, inputs: &[T], warmup: usize, style: WarmupStyle) {
         let d = system.input_dim();
         for t in 0..warmup {
+            if self.diverged_at.is_some() {
+                return;
+            }
             let qr = style == WarmupStyle::Standard && (t + 1).is_multiple_of(self.qr_every);
             self.step(system, &inputs[t * d..(t + 1) * d], qr, false);
         }
@@ -128,6 +138,9 @@ impl<T: Real, S: TangentSystem<T>> Trajectory<T, S> {
         let d = system.input_dim();
         let end = self.measured + steps;
         for i in 0..steps {
+            if self.diverged_at.is_some() {
+                return;
+            }
             let t = self.measured + 1;
             let qr = t.is_multiple_of(self.qr_every) || t == end;
             self.step(system, &inputs[i * d..(i + 1) * d], qr, true);
@@ -152,6 +165,11 @@ impl<T: Real, S: TangentSystem<T>> Trajectory<T, S> {
     /// step (their time averages count only `measured` steps).
     fn step(&mut self, system: &S, input: &[T], qr: bool, measured: bool) {
         system.step(&mut self.workspace, input);
+        self.steps_run += 1;
+        if !system.state(&self.workspace).iter().all(|v| v.is_finite()) {
+            self.diverged_at = Some(self.steps_run);
+            return;
+        }
         self.checks
             .after_step(system, &mut self.workspace, input, measured);
         if let Basis::Dense {
@@ -195,6 +213,15 @@ impl<T: Real, S: TangentSystem<T>> Trajectory<T, S> {
     /// Measured steps so far.
     pub(crate) fn measured(&self) -> usize {
         self.measured
+    }
+
+    /// [`SpectrumError::Diverged`] when the state of this trajectory (sequence `sequence`)
+    /// stopped being finite.
+    pub(crate) fn check_finite(&self, sequence: usize) -> Result<(), SpectrumError> {
+        match self.diverged_at {
+            Some(step) => Err(SpectrumError::Diverged { sequence, step }),
+            None => Ok(()),
+        }
     }
 
     /// Whether exponent `i` diverged to `-inf` (a direction collapsed exactly).

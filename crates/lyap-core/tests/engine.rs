@@ -169,3 +169,53 @@ fn dense_fast_path_equals_the_tangent_path() {
         assert_eq!(dense_trace.last().unwrap().step, 50);
     }
 }
+
+#[test]
+fn a_trajectory_whose_state_overflows_stops_with_the_step_named() {
+    // s' = 1e10 s from s_0 = 1 leaves f64's range (1.8e308) at step 31: 1e310.
+    let map = LinearMap {
+        a: Mat::from_fn(1, 1, |_, _| 1e10),
+        b: Mat::zeros(1, 1),
+    };
+    let mut config = SpectrumConfig::new(1, 100);
+    config.warmup = 10;
+    let start = [1.0];
+    let inputs = vec![0.0; 110];
+    let sequences: [&[f64]; 2] = [&inputs, &inputs];
+    let error = lyap_core::lyapunov_spectrum_from(&map, &[&[0.0], &start], &sequences, &config)
+        .unwrap_err();
+    assert_eq!(
+        error,
+        SpectrumError::Diverged {
+            sequence: 1,
+            step: 31
+        }
+    );
+    assert!(error.to_string().contains("after step 31"), "{error}");
+    // The same in chunks until converged.
+    let rule = lyap_core::UntilConverged {
+        tolerance: 1e-9,
+        max_steps: 1000,
+    };
+    let source = lyap_core::FixedInputs {
+        sequences: &sequences,
+        input_dim: 1,
+    };
+    let error = lyap_core::lyapunov_spectrum_until(
+        &map,
+        Some(&[&[0.0], &start]),
+        2,
+        &source,
+        &config,
+        &rule,
+        &|x| x,
+    )
+    .unwrap_err();
+    assert_eq!(
+        error,
+        SpectrumError::Diverged {
+            sequence: 1,
+            step: 31
+        }
+    );
+}

@@ -43,7 +43,9 @@ pub use spectrum::{
     compute_spectrum, ComputeError, Culprit, GeneratedTokens, InputBatch, InputGenerator, Method,
     SpectrumOptions, SpectrumResult, ZeroInputs, DEFAULT_MAX_STEPS, GENERATED_STEPS,
 };
-pub use stack::{RecurrentStack, StackWorkspace};
+pub use stack::{
+    ClosedLoop, ClosedLoopError, ClosedLoopWorkspace, Readout, RecurrentStack, StackWorkspace,
+};
 pub use train::{
     backward_batch, backward_columns, forward_batch, forward_batch_tokens, forward_inputs,
     ForwardCache, Inputs,

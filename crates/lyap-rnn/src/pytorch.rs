@@ -4,7 +4,8 @@
 //! `weight_ih_l{k}` (`G n x m`), `weight_hh_l{k}` (`G n x n`) and optionally `bias_ih_l{k}`,
 //! `bias_hh_l{k}` (`G n`), where `G` is the number of gate blocks (4 LSTM, 3 GRU, 1 RNN).
 //! Inside a larger module they sit under a prefix such as `rnn.`; other keys (a readout
-//! `fc.weight`, an embedding, ...) are ignored ([`embedding`] reads a token embedding).
+//! `fc.weight`, an embedding, ...) are ignored ([`embedding`] reads a token embedding,
+//! [`readout`] the linear readout a closed loop feeds back).
 //! [`load_stack`] finds the prefix, infers the architecture from the shapes (or metadata),
 //! checks every shape and value and returns a [`StackWeights`]. [`save_stack`] writes the same
 //! names back, with optional extra tensors and metadata, so that
@@ -19,6 +20,7 @@ use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
 use std::collections::{BTreeSet, HashMap};
 
 pub mod embedding;
+pub mod readout;
 
 /// Why a safetensors buffer does not hold a usable recurrent stack. Every message is one line
 /// naming the key, shape or value at fault; errors of the safetensors crate are kept as the
@@ -65,6 +67,19 @@ pub enum PytorchError {
     #[error("several tensors could be the token embedding [V, {input_size}]: {}; choose one (--embedding KEY)", .candidates.join(", "))]
     AmbiguousEmbedding {
         input_size: usize,
+        candidates: Vec<String>,
+    },
+    /// No readout for a closed loop (see [`readout`]).
+    #[error("no readout found: no fc.weight and no other [{input_size}, {hidden_size}] linear map (NAME.weight) from the hidden state to the input; name one with --readout PREFIX")]
+    NoReadout {
+        input_size: usize,
+        hidden_size: usize,
+    },
+    /// Several tensors could be the readout (see [`readout`]).
+    #[error("several linear maps [{input_size}, {hidden_size}] could be the readout: {}; choose one (--readout PREFIX)", .candidates.join(", "))]
+    AmbiguousReadout {
+        input_size: usize,
+        hidden_size: usize,
         candidates: Vec<String>,
     },
     #[error("cannot write safetensors: {0}")]

@@ -3,12 +3,13 @@
 //! ([`compute_spectrum`]). `lyap spectrum`, `lyap train` and the Python package all call it.
 
 mod checks;
+mod closed_loop;
 mod generated;
 mod until;
 
 use crate::arch::LstmState;
 use crate::report::{trace_csv, ConfigInfo, LogBase, ModelInfo, SpectrumReport};
-use crate::stack::RecurrentStack;
+use crate::stack::{ClosedLoopError, Readout, RecurrentStack};
 use crate::weights::{ShapeError, StackWeights};
 pub use checks::Culprit;
 use checks::{check_finite_weights, check_representable, convert_inputs, spectrum_bytes};
@@ -59,6 +60,11 @@ pub struct SpectrumOptions {
     pub until_converged: Option<f64>,
     /// The step limit of `until_converged` ([`DEFAULT_MAX_STEPS`]).
     pub max_steps: usize,
+    /// Run the network on its own output through this readout (docs/DESIGN.md section 2.2):
+    /// each input sequence only primes the state (open loop, not measured), then the closed
+    /// loop runs `warmup` steps and measures `steps` (default [`GENERATED_STEPS`]) with the
+    /// tangent vectors starting afresh. An empty sequence starts from the zero state.
+    pub closed_loop: Option<Readout>,
     /// The time step between two steps (a sampled flow, docs/DESIGN.md section 2.1): every
     /// exponent, error and check is reported per time unit (divided by `dt`), and
     /// `until_converged` is in that unit; `None`: per step.
@@ -81,6 +87,7 @@ impl Default for SpectrumOptions {
             checks: CheckConfig::default(),
             until_converged: None,
             max_steps: DEFAULT_MAX_STEPS,
+            closed_loop: None,
             dt: None,
         }
     }
@@ -231,6 +238,13 @@ pub enum ComputeError {
     BadMaxSteps,
     #[error("--dt {0} must be a positive finite time step")]
     BadDt(f64),
+    #[error("--closed-loop: {0}")]
+    ClosedLoop(#[from] ClosedLoopError),
+    #[error(
+        "--closed-loop is primed by given input sequences (or none): generated inputs cannot \
+         prime it"
+    )]
+    ClosedLoopGenerated,
 }
 
 /// The Lyapunov spectrum of the stack `weights` driven by each sequence of `inputs`, with the
@@ -300,13 +314,65 @@ fn run<W: Real, T: Real>(
     {
         return Err(ComputeError::CheckMaxHiddenState);
     }
-    let state_dim = stack.state_dim();
+    if inputs.is_empty() {
+        return Err(SpectrumError::NoSequences.into());
+    }
+    let model = ModelInfo::new(weights, method.state, stack.state_dim());
+    if let Some(readout) = &options.closed_loop {
+        return closed_loop::run(stack, readout, &inputs, options, method, model);
+    }
+    let steps = match (options.steps, &inputs) {
+        (Some(steps), _) => steps,
+        (None, InputBatch::Generated { .. }) => GENERATED_STEPS,
+        (None, _) => default_steps(&inputs, weights.input_size, options.warmup, method)?,
+    };
+    let materialized;
+    let inputs = match inputs {
+        InputBatch::Generated { batch, generator } if options.until_converged.is_none() => {
+            let needed = options.inputs_needed(method.warmup_style, steps);
+            materialized = generated::materialize(generator, batch, needed);
+            InputBatch::F64(materialized.iter().map(Vec::as_slice).collect())
+        }
+        inputs => inputs,
+    };
+    let converted = convert_inputs::<T>(&inputs, weights.input_size)?;
+    let sequences: Vec<&[T]> = converted.iter().map(|s| s.as_ref()).collect();
+    let run = Measurement {
+        starts: None,
+        inputs: &inputs,
+        sequences: &sequences,
+        steps,
+        parameters: weights.parameter_count(),
+    };
+    measure(&stack, run, options, method, model)
+}
+
+/// What one engine run measures: the trajectories' starts (`None`: the system's own initial
+/// state), the inputs as given (for [`until::run`]'s choice of source) and as sequences in
+/// the computation's precision, the measured steps, and the system's parameter count (for
+/// the memory check).
+struct Measurement<'a, T> {
+    starts: Option<&'a [&'a [T]]>,
+    inputs: &'a InputBatch<'a>,
+    sequences: &'a [&'a [T]],
+    steps: usize,
+    parameters: u128,
+}
+
+/// The engine run of `system` and its report: the settings checked, the memory the run
+/// needs, the thread pool, the engine (in one go or until converged), the time unit, the
+/// report of docs/DESIGN.md section 6. Shared by driven networks and closed loops.
+fn measure<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    run: Measurement<'_, T>,
+    options: &SpectrumOptions,
+    method: Method,
+    model: ModelInfo,
+) -> Result<SpectrumResult, ComputeError> {
+    let state_dim = system.state_dim();
     let k = options.k.unwrap_or(state_dim);
     if k == 0 || k > state_dim {
         return Err(ComputeError::BadK { k, state_dim });
-    }
-    if inputs.is_empty() {
-        return Err(SpectrumError::NoSequences.into());
     }
     until::check(options)?;
     if let Some(dt) = options.dt {
@@ -314,15 +380,11 @@ fn run<W: Real, T: Real>(
             return Err(ComputeError::BadDt(dt));
         }
     }
-    let steps = match (options.steps, &inputs) {
-        (Some(steps), _) => steps,
-        (None, InputBatch::Generated { .. }) => GENERATED_STEPS,
-        (None, _) => default_steps(&inputs, weights.input_size, options.warmup, method)?,
-    };
+    let batch = run.inputs.len();
     let config = SpectrumConfig {
         k,
         warmup: options.warmup,
-        steps,
+        steps: run.steps,
         qr_every: options.qr_every,
         tangent: method.tangent,
         warmup_style: method.warmup_style,
@@ -332,68 +394,59 @@ fn run<W: Real, T: Real>(
     let threads = options
         .threads
         .unwrap_or_else(rayon::current_num_threads)
-        .clamp(1, inputs.len());
+        .clamp(1, batch.max(1));
     let longest = SpectrumConfig {
-        steps: steps.max(options.until_converged.map_or(0, |_| options.max_steps)),
+        steps: run
+            .steps
+            .max(options.until_converged.map_or(0, |_| options.max_steps)),
         ..config.clone()
     };
     fits(
-        spectrum_bytes(&stack, &longest, threads, inputs.len()),
+        spectrum_bytes::<T>(state_dim, run.parameters, &longest, threads, batch),
         "the spectrum",
     )?;
-    let materialized;
-    let inputs = match inputs {
-        InputBatch::Generated { batch, generator } if options.until_converged.is_none() => {
-            let needed = config.inputs_needed();
-            materialized = generated::materialize(generator, batch, needed);
-            InputBatch::F64(materialized.iter().map(Vec::as_slice).collect())
-        }
-        inputs => inputs,
-    };
-    let converted = convert_inputs::<T>(&inputs, weights.input_size)?;
-    let sequences: Vec<&[T]> = converted.iter().map(|s| s.as_ref()).collect();
     let engine = || {
         let start = Instant::now();
-        let run = until::run(
-            &stack,
-            &inputs,
-            &sequences,
+        let result = until::run(
+            system,
+            run.starts,
+            run.inputs,
+            run.sequences,
             &config,
             options,
             method.log_base,
         );
-        (run, start.elapsed().as_secs_f64())
+        (result, start.elapsed().as_secs_f64())
     };
-    let (run, seconds) = match options.threads {
+    let (result, seconds) = match options.threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()?
             .install(engine),
         None => engine(),
     };
-    let mut run = run?;
+    let mut result = result?;
     if let Some(dt) = options.dt {
-        run.spectrum = run.spectrum.per_time_unit(dt);
+        result.spectrum = result.spectrum.per_time_unit(dt);
     }
     let config_info = ConfigInfo {
-        batch: inputs.len(),
-        steps: run.steps,
+        batch,
+        steps: result.steps,
         warmup: options.warmup,
         qr_every: options.qr_every,
         k,
         log_base: method.log_base,
         precision: T::NAME.to_string(),
         paper_compat: options.paper_compat,
-        convergence: run.convergence,
+        convergence: result.convergence,
+        closed_loop: options.closed_loop.is_some(),
         dt: options.dt,
-        ..ConfigInfo::default()
     };
-    let model = ModelInfo::new(weights, method.state, state_dim);
-    let mut report = SpectrumReport::new(&run.spectrum, model, config_info, seconds);
-    report.warnings.extend(run.warning);
+    let mut report = SpectrumReport::new(&result.spectrum, model, config_info, seconds);
+    report.warnings.extend(result.warning);
     Ok(SpectrumResult {
         report,
-        spectrum: run.spectrum,
+        spectrum: result.spectrum,
     })
 }
 

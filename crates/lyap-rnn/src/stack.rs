@@ -22,7 +22,10 @@ use lyap_core::checks::LogDet;
 use lyap_core::{Real, Tangent, TangentSystem};
 use std::sync::OnceLock;
 
+mod closed_loop;
 mod log_det;
+
+pub use closed_loop::{ClosedLoop, ClosedLoopError, ClosedLoopWorkspace, Readout};
 
 /// A validated recurrent stack, ready to drive the spectrum engine.
 #[derive(Clone, Debug)]
@@ -77,6 +80,52 @@ pub struct StackWorkspace<T: Real> {
     transposed_carry: Mat<T>,
     /// LU buffers for `ln|det R^l|` of a dense layer block, allocated on first use.
     log_det: Option<LogDet<T>>,
+    /// Whether the first layer's input carries a tangent (a closed loop, `stack/closed_loop.rs`):
+    /// its input block `K^1` is then formed too.
+    input_tangent: bool,
+    /// `(K^1)^T W^1` of the transposed product with an input tangent (input size x max
+    /// vectors; empty otherwise).
+    input_carry: Mat<T>,
+}
+
+impl<T: Real> RecurrentStack<T> {
+    /// A workspace for up to `max_vectors` tangent vectors; with `input_tangent` the first
+    /// layer's input Jacobian is formed too ([`ClosedLoop`]).
+    fn workspace_with(&self, max_vectors: usize, input_tangent: bool) -> StackWorkspace<T> {
+        let (n, d) = (self.weights.hidden_size, self.layer_state_dim());
+        let layers = (0..self.weights.num_layers())
+            .map(|_| LayerStep::new(self.weights.arch, n))
+            .collect();
+        let jacobians = (0..self.weights.num_layers())
+            .map(|l| {
+                // the first layer's inputs carry no tangent (no input block) unless closed
+                let m = match l {
+                    0 if input_tangent => self.weights.input_size,
+                    0 => 0,
+                    _ => n,
+                };
+                LayerJacobian::new(n, d, m)
+            })
+            .collect();
+        StackWorkspace {
+            layers,
+            jacobians,
+            state: vec![T::zero(); self.state_dim()],
+            jacobians_formed: false,
+            transposed_sum: Mat::zeros(d, max_vectors),
+            transposed_carry: Mat::zeros(n, max_vectors),
+            log_det: None,
+            input_tangent,
+            input_carry: Mat::zeros(
+                if input_tangent {
+                    self.weights.input_size
+                } else {
+                    0
+                },
+                max_vectors,
+            ),
+        }
+    }
 }
 
 impl<T: Real> TangentSystem<T> for RecurrentStack<T> {
@@ -91,26 +140,7 @@ impl<T: Real> TangentSystem<T> for RecurrentStack<T> {
     }
 
     fn workspace(&self, max_vectors: usize) -> StackWorkspace<T> {
-        let (n, d) = (self.weights.hidden_size, self.layer_state_dim());
-        let layers = (0..self.weights.num_layers())
-            .map(|_| LayerStep::new(self.weights.arch, n))
-            .collect();
-        let jacobians = (0..self.weights.num_layers())
-            .map(|l| {
-                // the first layer's inputs carry no tangent: no input block
-                let m = if l == 0 { 0 } else { n };
-                LayerJacobian::new(n, d, m)
-            })
-            .collect();
-        StackWorkspace {
-            layers,
-            jacobians,
-            state: vec![T::zero(); self.state_dim()],
-            jacobians_formed: false,
-            transposed_sum: Mat::zeros(d, max_vectors),
-            transposed_carry: Mat::zeros(n, max_vectors),
-            log_det: None,
-        }
+        self.workspace_with(max_vectors, false)
     }
 
     fn state<'a>(&self, workspace: &'a StackWorkspace<T>) -> &'a [T] {
@@ -158,7 +188,7 @@ impl<T: Real> TangentSystem<T> for RecurrentStack<T> {
     ) {
         self.form_jacobians(workspace);
         match which {
-            Tangent::Jacobian => self.apply_forward(workspace, tangent, out),
+            Tangent::Jacobian => self.apply_forward(workspace, tangent, None, out),
             Tangent::Transposed => self.apply_transposed(workspace, tangent, out),
         }
     }
@@ -197,7 +227,14 @@ impl<T: Real> RecurrentStack<T> {
             .enumerate()
         {
             let weights = &self.weights.layers[l];
-            layer.form_jacobian(self.weights.arch, weights, self.lstm_state, l > 0, jacobian);
+            let with_input = l > 0 || workspace.input_tangent;
+            layer.form_jacobian(
+                self.weights.arch,
+                weights,
+                self.lstm_state,
+                with_input,
+                jacobian,
+            );
         }
         workspace.jacobians_formed = true;
     }
@@ -229,11 +266,13 @@ impl<T: Real> RecurrentStack<T> {
         &workspace.layers[layer].c
     }
 
-    /// `out = J V`, bottom to top.
+    /// `out = J V`, bottom to top; with `input_tangent` (`Y^0`, input size x k, a workspace
+    /// made with an input tangent) the first layer adds `K^1 Y^0`.
     fn apply_forward(
         &self,
         ws: &StackWorkspace<T>,
         tangent: MatRef<'_, T>,
+        input_tangent: Option<MatRef<'_, T>>,
         mut out: MatMut<'_, T>,
     ) {
         let (n, d) = (self.weights.hidden_size, self.layer_state_dim());
@@ -244,11 +283,14 @@ impl<T: Real> RecurrentStack<T> {
             jacobian.apply_state(tangent.subrows(offset, d), out_layer.rb_mut());
             if l > 0 {
                 jacobian.add_input(done.rb().subrows(offset - d, n), out_layer);
+            } else if let Some(input) = input_tangent {
+                jacobian.add_input(input, out_layer);
             }
         }
     }
 
-    /// `out = J^T V`, top to bottom.
+    /// `out = J^T V`, top to bottom; with an input tangent, `(K^1)^T W^1` is left in
+    /// `ws.input_carry` (the cotangent of the first layer's input).
     fn apply_transposed(
         &self,
         ws: &mut StackWorkspace<T>,
@@ -276,6 +318,9 @@ impl<T: Real> RecurrentStack<T> {
             jacobian.apply_state_transposed(sum, out.rb_mut().subrows_mut(offset, d));
             if l > 0 {
                 let carry = ws.transposed_carry.as_mut().subcols_mut(0, k);
+                jacobian.apply_input_transposed(sum, carry, Accum::Replace);
+            } else if ws.input_tangent {
+                let carry = ws.input_carry.as_mut().subcols_mut(0, k);
                 jacobian.apply_input_transposed(sum, carry, Accum::Replace);
             }
         }

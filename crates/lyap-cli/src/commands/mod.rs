@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod bench_train;
+pub mod closed_loop;
 pub mod demo;
 pub mod inputs;
 pub mod report;

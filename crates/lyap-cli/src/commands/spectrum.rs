@@ -5,6 +5,7 @@
 //! human summary and the requested output files.
 
 use crate::cli::{LogBaseArg, PrecisionArg, SpectrumArgs, StateArg};
+use crate::commands::closed_loop;
 use crate::commands::inputs::{self, Inputs};
 use crate::commands::until;
 use crate::error::{CliError, CliResult};
@@ -28,10 +29,23 @@ pub fn run(args: &SpectrumArgs) -> CliResult<()> {
     let mut options = options(args);
     let method = options.method().map_err(|e| compute_error(e, ""))?;
     check_output_paths(args)?;
+    if args.readout.is_some() && !args.closed_loop {
+        return Err(CliError::bad(
+            "--readout chooses the readout of --closed-loop; add it",
+        ));
+    }
     let (weights, source) = network(args)?;
     let generated = until::generated(args, &weights)?;
     let file_inputs;
     let (batch, origin) = match &generated {
+        None if args.closed_loop => {
+            let (readout, priming) = closed_loop::setup(args, &weights)?;
+            options.closed_loop = Some(readout);
+            options.steps = Some(args.steps.unwrap_or(GENERATED_STEPS));
+            file_inputs = priming;
+            let batch = InputBatch::F64(file_inputs.sequences.iter().map(Vec::as_slice).collect());
+            (batch, file_inputs.origin.as_str())
+        }
         Some(g) => {
             options.steps = Some(g.steps);
             let batch = InputBatch::Generated {
@@ -92,6 +106,7 @@ fn options(args: &SpectrumArgs) -> SpectrumOptions {
         },
         until_converged: args.until_converged,
         max_steps: args.max_steps,
+        closed_loop: None,
         dt: args.dt,
     }
 }

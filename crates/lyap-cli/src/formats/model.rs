@@ -3,8 +3,9 @@
 
 use crate::formats::FormatError;
 use lyap_rnn::pytorch::embedding::{find_embedding, Embedding};
+use lyap_rnn::pytorch::readout::find_readout;
 use lyap_rnn::pytorch::{load_stack, LoadOptions, PytorchError};
-use lyap_rnn::{Arch, StackWeights};
+use lyap_rnn::{Arch, Readout, StackWeights};
 use std::path::Path;
 
 /// A model read from disk: its weights (in `f64`, exact for every stored dtype) and the key
@@ -42,6 +43,18 @@ pub fn load_embedding(
 ) -> Result<Option<Embedding>, FormatError> {
     let bytes = read(path)?;
     find_embedding(&bytes, input_size, key).map_err(|e| model_error(path, &bytes, e))
+}
+
+/// The linear readout of the model file at `path` for a closed loop: `prefix.weight` /
+/// `prefix.bias`, or the one found automatically (see [`lyap_rnn::pytorch::readout`]).
+pub fn load_readout(
+    path: &Path,
+    hidden_size: usize,
+    input_size: usize,
+    prefix: Option<&str>,
+) -> Result<Readout, FormatError> {
+    let bytes = read(path)?;
+    find_readout(&bytes, hidden_size, input_size, prefix).map_err(|e| model_error(path, &bytes, e))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, FormatError> {

@@ -103,7 +103,7 @@ fn candidate(tensors: &SafeTensors<'_>, input_size: usize) -> Result<Option<Stri
 }
 
 /// `weight_ih_l*`, `weight_hh_l*` or `weight_hr_l*` (any prefix, any direction).
-fn is_recurrent(name: &str) -> bool {
+pub(super) fn is_recurrent(name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name);
     ["weight_ih_l", "weight_hh_l", "weight_hr_l"]
         .iter()

@@ -2,10 +2,9 @@
 //! the computation's precision, and the memory the run needs.
 
 use super::{ComputeError, InputBatch};
-use crate::stack::RecurrentStack;
 use crate::weights::StackWeights;
 use lyap_core::memory::checked_product;
-use lyap_core::{Real, SpectrumConfig, TangentSystem};
+use lyap_core::{Real, SpectrumConfig};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -160,16 +159,17 @@ fn convert<'a, S: Real, T: Real>(
 }
 
 /// Bytes the run allocates, roughly: per concurrent trajectory four `n x k` blocks (basis,
-/// product, QR scratch) and the Jacobian scratch (about the weights' size), the stack's own
-/// weights, and the running estimates of every sequence with a trace. `None` on overflow.
+/// product, QR scratch) and the Jacobian scratch (about the weights' size, `parameters`), the
+/// system's own weights, and the running estimates of every sequence with a trace. `None` on
+/// overflow.
 pub(super) fn spectrum_bytes<T: Real>(
-    stack: &RecurrentStack<T>,
+    state_dim: usize,
+    parameters: u128,
     config: &SpectrumConfig,
     threads: usize,
     batch: usize,
 ) -> Option<u128> {
-    let parameters = stack.weights().parameter_count();
-    let blocks = checked_product(&[4, stack.state_dim(), config.k])?;
+    let blocks = checked_product(&[4, state_dim, config.k])?;
     let trajectory = blocks.checked_add(parameters)?;
     let values = trajectory
         .checked_mul(threads as u128)?

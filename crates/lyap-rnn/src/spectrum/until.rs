@@ -5,8 +5,8 @@ use super::generated::GeneratedSource;
 use super::{ComputeError, InputBatch, SpectrumOptions};
 use crate::report::{ConvergenceInfo, LogBase};
 use lyap_core::{
-    lyapunov_spectrum, lyapunov_spectrum_until, FixedInputs, InputSource, Real, Spectrum,
-    SpectrumConfig, SpectrumError, TangentSystem, UntilConverged,
+    lyapunov_spectrum, lyapunov_spectrum_from, lyapunov_spectrum_until, FixedInputs, InputSource,
+    Real, Spectrum, SpectrumConfig, SpectrumError, TangentSystem, UntilConverged,
 };
 
 /// The step limit of a run until converged when none is given.
@@ -34,9 +34,11 @@ pub(super) fn check(options: &SpectrumOptions) -> Result<(), ComputeError> {
     Ok(())
 }
 
-/// The engine run: all `config.steps` at once, or in chunks until converged.
+/// The engine run: all `config.steps` at once, or in chunks until converged; trajectory `b`
+/// starts from `starts[b]` when given.
 pub(super) fn run<T: Real, S: TangentSystem<T>>(
     system: &S,
+    starts: Option<&[&[T]]>,
     inputs: &InputBatch<'_>,
     sequences: &[&[T]],
     config: &SpectrumConfig,
@@ -44,8 +46,12 @@ pub(super) fn run<T: Real, S: TangentSystem<T>>(
     log_base: LogBase,
 ) -> Result<EngineRun, SpectrumError> {
     let Some(tolerance) = options.until_converged else {
+        let spectrum = match starts {
+            Some(starts) => lyapunov_spectrum_from(system, starts, sequences, config)?,
+            None => lyapunov_spectrum(system, sequences, config)?,
+        };
         return Ok(EngineRun {
-            spectrum: lyapunov_spectrum(system, sequences, config)?,
+            spectrum,
             steps: config.steps,
             convergence: None,
             warning: None,
@@ -55,43 +61,37 @@ pub(super) fn run<T: Real, S: TangentSystem<T>>(
         tolerance,
         max_steps: options.max_steps,
     };
+    // a standard error in nats per step, in the reported unit (log base, time unit)
+    let per_step = options.dt.unwrap_or(1.0);
+    let reported = move |nats: f64| log_base.convert(nats) / per_step;
     match inputs {
         InputBatch::Generated { batch, generator } => {
             let source = GeneratedSource {
                 generator: *generator,
             };
-            chunked(system, *batch, &source, config, &rule, log_base, options.dt)
+            chunked(system, starts, *batch, &source, config, &rule, &reported)
         }
         _ => {
             let source = FixedInputs {
                 sequences,
                 input_dim: system.input_dim(),
             };
-            chunked(
-                system,
-                sequences.len(),
-                &source,
-                config,
-                &rule,
-                log_base,
-                options.dt,
-            )
+            let batch = sequences.len();
+            chunked(system, starts, batch, &source, config, &rule, &reported)
         }
     }
 }
 
 fn chunked<T: Real, S: TangentSystem<T>, I: InputSource<T>>(
     system: &S,
+    starts: Option<&[&[T]]>,
     batch: usize,
     source: &I,
     config: &SpectrumConfig,
     rule: &UntilConverged,
-    log_base: LogBase,
-    dt: Option<f64>,
+    reported: &(dyn Fn(f64) -> f64 + Sync),
 ) -> Result<EngineRun, SpectrumError> {
-    let per_step = dt.unwrap_or(1.0);
-    let reported = move |nats: f64| log_base.convert(nats) / per_step;
-    let run = lyapunov_spectrum_until(system, None, batch, source, config, rule, &reported)?;
+    let run = lyapunov_spectrum_until(system, starts, batch, source, config, rule, reported)?;
     let tolerance = rule.tolerance;
     let warning = if run.converged {
         None
