@@ -20,12 +20,17 @@ class Spectrum:
     exponents: npt.NDArray[np.float64]
     std: npt.NDArray[np.float64]
     sem: npt.NDArray[np.float64]
+    block_sem: npt.NDArray[np.float64]
     per_sequence: npt.NDArray[np.float64]
     summary: Dict[str, Any]
     config: Dict[str, Any]
     model: Dict[str, Any]
     seconds: float
     warnings: List[str]
+    checks: Optional[Dict[str, Dict[str, float]]]
+    steps: int
+    converged: Optional[bool]
+    dt: Optional[float]
     trace: Optional[npt.NDArray[np.float64]]
     trace_steps: Optional[npt.NDArray[np.uint64]]
     prefix: str
@@ -50,6 +55,11 @@ def spectrum(
     paper_compat: bool = False,
     trace: bool = False,
     threads: Optional[int] = None,
+    until_converged: Optional[float] = None,
+    max_steps: int = 100_000,
+    check_max: bool = False,
+    sum_rule: bool = True,
+    dt: Optional[float] = None,
 ) -> Spectrum: ...
 
 class Recorder:

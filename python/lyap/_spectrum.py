@@ -21,22 +21,45 @@ class Spectrum:
     """The Lyapunov spectrum of a network over a batch of input sequences.
 
     Every value comes from the Rust report that ``lyap spectrum --out`` writes, in its log base
-    (``config["log_base"]``: ``"e"`` nats per step, ``"2"`` bits per step). Non-finite values
-    are kept: a diverged exponent is ``-inf``, an undefined std/sem (one sequence) ``nan``.
+    (``config["log_base"]``: ``"e"`` nats per step, ``"2"`` bits per step; per time unit
+    instead of per step when ``dt`` was given). Non-finite values are kept: a diverged exponent
+    is ``-inf``, an undefined std/sem (one sequence) ``nan``.
 
     Attributes:
         exponents: numpy ``[k]``, mean over sequences, in QR order (largest first).
         std: numpy ``[k]``, sample standard deviation over sequences (ddof = 1).
-        sem: numpy ``[k]``, standard error of the mean.
+        sem: numpy ``[k]``, standard error of the mean over sequences (``std / sqrt(B)``).
+        block_sem: numpy ``[k]``, standard error of the mean from the fluctuations over time:
+            each sequence's time average gets an error from the means of blocks of steps
+            (batch means), combined over the batch as ``sqrt(sum_b se_b^2) / B``. It shrinks as
+            the run gets longer, and is what ``until_converged`` compares with its tolerance;
+            ``nan`` for an exponent that diverged to ``-inf`` or a run of a single QR step.
         per_sequence: numpy ``[B, k]``, the exponents of each sequence.
         summary: dict ``max, mean, min, variance, sum, n_positive, kaplan_yorke_dimension`` of
             the mean spectrum.
         config: dict of the computation's settings (``batch, steps, warmup, qr_every, k,
-            log_base, precision, paper_compat``).
+            log_base, precision, paper_compat``; ``until_converged, max_steps, converged``
+            with ``until_converged``; ``dt`` with ``dt``).
+        steps: the number of steps measured (``config["steps"]``; with ``until_converged``,
+            where the run stopped).
+        converged: ``None`` unless ``until_converged`` was given; then whether every
+            ``block_sem`` (of exponents that did not diverge) fell below the tolerance before
+            ``max_steps`` or the end of the inputs.
+        dt: the time step given to :func:`lyap.spectrum` (``None``: exponents per step).
+        checks: the built-in checks, or ``None`` when none ran: a dict with, when all
+            exponents were computed (and ``sum_rule``), ``"sum_rule": {"sum",
+            "mean_log_abs_det", "difference"}`` (the sum of the exponents against the time
+            average of ``ln|det J_t|``, computed from the Jacobians, not from QR), and with
+            ``check_max=True`` ``"max_by_perturbation": {"estimate", "difference"}`` (the
+            largest exponent from two nearby trajectories, and its difference from
+            ``exponents[0]``). Same keys and units as ``checks`` in the JSON; non-finite
+            values are floats here (``None`` in the JSON). A sum-rule difference larger than
+            rounding explains also adds a warning.
         model: dict of the network (``arch, layers, hidden_size, input_size, state,
             state_dim``).
         seconds: wall-clock seconds of the computation.
-        warnings: list of notes on diverged or undefined values.
+        warnings: list of notes on diverged or undefined values, a failed sum rule, or a run
+            that stopped before converging.
         trace: ``None``, or with ``trace=True`` numpy ``[B, n_points, k]``: the running
             estimate ``(1/t) sum ln|R_ii|`` after each measured QR step (``trace_steps``), in
             the report's log base; the last point equals ``per_sequence``.
@@ -51,12 +74,17 @@ class Spectrum:
         self.exponents: np.ndarray = raw["exponents"]
         self.std: np.ndarray = raw["std"]
         self.sem: np.ndarray = raw["sem"]
+        self.block_sem: np.ndarray = raw["block_sem"]
         self.per_sequence: np.ndarray = raw["per_sequence"]
         self.summary: Dict[str, Any] = raw["summary"]
         self.config: Dict[str, Any] = document["config"]
         self.model: Dict[str, Any] = document["model"]
         self.seconds: float = raw["seconds"]
         self.warnings: List[str] = list(raw["warnings"])
+        self.checks: Optional[Dict[str, Dict[str, float]]] = raw.get("checks")
+        self.steps: int = self.config["steps"]
+        self.converged: Optional[bool] = self.config.get("converged")
+        self.dt: Optional[float] = self.config.get("dt")
         self.trace: Optional[np.ndarray] = raw.get("trace")
         self.trace_steps: Optional[np.ndarray] = raw.get("trace_steps")
         self.prefix: str = raw.get("prefix", "")
@@ -98,10 +126,17 @@ class Spectrum:
         m, c = self.model, self.config
         shown = np.array2string(self.exponents[:4], precision=4, separator=", ")
         more = ", ..." if len(self.exponents) > 4 else ""
+        unit = f" dt={self.dt:g}" if self.dt is not None else ""
+        extra = ""
+        finite = self.block_sem[np.isfinite(self.block_sem)]
+        if finite.size:
+            extra += f" block_sem<={finite.max():.2g}"
+        if self.converged is not None:
+            extra += f" converged={self.converged}"
         return (
             f"<lyap.Spectrum {m['arch']} {m['layers']}x{m['hidden_size']} state={m['state']}"
-            f" k={c['k']} batch={c['batch']} steps={c['steps']} log_base={c['log_base']}:"
-            f" {shown[:-1]}{more}] max={self.summary['max']:.4g}>"
+            f" k={c['k']} batch={c['batch']} steps={c['steps']} log_base={c['log_base']}{unit}:"
+            f" {shown[:-1]}{more}] max={self.summary['max']:.4g}{extra}>"
         )
 
 
@@ -121,6 +156,11 @@ def spectrum(
     paper_compat: bool = False,
     trace: bool = False,
     threads: Optional[int] = None,
+    until_converged: Optional[float] = None,
+    max_steps: int = 100_000,
+    check_max: bool = False,
+    sum_rule: bool = True,
+    dt: Optional[float] = None,
 ) -> Spectrum:
     """The Lyapunov spectrum of a recurrent network driven by input sequences.
 
@@ -159,6 +199,21 @@ def spectrum(
             conflicts with it.
         trace: record the running estimates (``Spectrum.trace``).
         threads: number of threads (default: all cores).
+        until_converged: a tolerance: measure in chunks until every exponent's ``block_sem``
+            (in the reported unit) is below it, as ``lyap spectrum --until-converged``;
+            ``steps`` is then the first chunk (default 100, or fewer if the inputs hold fewer).
+            Zero inputs (``inputs=None``) are extended as needed; an input array stops the run
+            where it ends. ``Spectrum.converged`` and ``Spectrum.steps`` say how it ended (a
+            run that stops short also adds a warning).
+        max_steps: the step limit of ``until_converged`` (used only with it).
+        check_max: also estimate the largest exponent by two nearby trajectories
+            (``Spectrum.checks["max_by_perturbation"]``); needs the full state of an LSTM.
+        sum_rule: check the sum of all exponents against the time average of ``ln|det J|``
+            (``Spectrum.checks["sum_rule"]``; only when all exponents are computed).
+            ``False`` skips it (it costs an LU per step for a GRU or a hidden-state LSTM).
+        dt: the time between two steps (a network trained on a flow sampled every ``dt``):
+            exponents, errors, checks and ``until_converged`` are then per time unit (per
+            step divided by ``dt``).
 
     Returns:
         A :class:`Spectrum`.
@@ -166,7 +221,9 @@ def spectrum(
     Raises:
         ValueError: a bad value (NaN/inf in weights or inputs, wrong input size, empty batch,
             ``k`` larger than the state, a warm-up leaving no steps, a bidirectional module,
-            conflicting options), with the CLI's one-line message.
+            conflicting options, ``until_converged`` or ``dt`` not positive and finite,
+            ``max_steps=0``, ``check_max`` with ``state="hidden"`` on an LSTM), with the CLI's
+            one-line message.
         TypeError: a wrong type (integer arrays where floats are needed, an unsupported
             model object).
         RuntimeError: an internal fault of the library (never an abort).
@@ -201,6 +258,11 @@ def spectrum(
         paper_compat=bool(paper_compat),
         trace=bool(trace),
         threads=None if threads is None else _count(threads, "threads"),
+        until_converged=_number(until_converged, "until_converged"),
+        max_steps=_count(max_steps, "max_steps"),
+        check_max=bool(check_max),
+        sum_rule=bool(sum_rule),
+        dt=_number(dt, "dt"),
     )
     return Spectrum(raw)
 
@@ -212,3 +274,13 @@ def _count(value: Any, name: str) -> int:
     if value < 0:
         raise ValueError(f"{name} must be non-negative, got {value}")
     return int(value)
+
+
+def _number(value: Any, name: str) -> Optional[float]:
+    """An optional real option (``True``/``False`` and non-numbers refused); its range is
+    checked by the extension."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    return float(value)

@@ -4,16 +4,15 @@
 //! door checks finiteness.
 
 use crate::errors::{as_array, BindingError};
-use crate::spectrum::RawOptions;
 use lyap_core::WarmupStyle;
-use lyap_rnn::{InputBatch, SpectrumOptions};
+use lyap_rnn::{InputBatch, SpectrumOptions, ZeroInputs, GENERATED_STEPS};
 use numpy::{PyArray3, PyArrayDescrMethods, PyReadonlyArray3, PyUntypedArray};
 use numpy::{PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
-/// Batch and steps of zero inputs when none are given (as `lyap spectrum --zero-input`).
+/// Sequences of zero inputs when none are given (as `lyap spectrum --zero-input`); their
+/// measured steps default to the front door's [`lyap_rnn::GENERATED_STEPS`].
 pub const ZERO_BATCH: usize = 10;
-pub const ZERO_STEPS: usize = 100;
 
 /// Name of the inputs in messages (the CLI names the file).
 pub const ORIGIN: &str = "inputs";
@@ -127,36 +126,45 @@ impl Borrowed<'_> {
     }
 }
 
-/// Sequences of zeros as `lyap spectrum --zero-input` makes them: [`ZERO_BATCH`] sequences of
-/// the steps the warm-up and `steps` (default [`ZERO_STEPS`]) need.
-pub fn zero_sequences(
-    input_size: usize,
-    raw: &RawOptions<'_>,
-) -> Result<Vec<Vec<f64>>, BindingError> {
-    let steps = raw.steps.unwrap_or(ZERO_STEPS);
-    if steps == 0 {
+/// The zero inputs of `inputs=None`, computed on demand (as `lyap spectrum --zero-input`):
+/// [`ZERO_BATCH`] sequences as long as the run needs, so that `until_converged` can extend
+/// them.
+pub fn zero_batch<'a>(
+    generator: &'a ZeroInputs,
+    steps: Option<usize>,
+) -> Result<InputBatch<'a>, BindingError> {
+    if steps == Some(0) {
         return Err(BindingError::value("steps must be at least 1"));
     }
-    let length = inputs_needed(raw.warmup, steps, raw.paper_compat);
-    Ok(vec![vec![0.0; length * input_size]; ZERO_BATCH])
+    Ok(InputBatch::Generated {
+        batch: ZERO_BATCH,
+        generator,
+    })
 }
 
 /// The measured steps after the warm-up, with the CLI's messages when the sequences are too
 /// short: `None` steps means every step after the warm-up (all steps under `paper_compat`,
-/// whose warm-up replays the sequence).
+/// whose warm-up replays the sequence); with `until_converged` it means the first chunk of
+/// the run, [`GENERATED_STEPS`] or fewer when the sequences hold fewer (as the CLI's).
 pub fn check_steps(
     length: usize,
     warmup: usize,
     steps: Option<usize>,
     paper_compat: bool,
-) -> Result<(), BindingError> {
+    until_converged: bool,
+) -> Result<usize, BindingError> {
     if steps == Some(0) {
         return Err(BindingError::value("steps must be at least 1"));
     }
-    let measured = match (steps, paper_compat) {
-        (Some(s), _) => s,
-        (None, true) => length,
-        (None, false) => length.saturating_sub(warmup),
+    let measurable = if paper_compat {
+        length
+    } else {
+        length.saturating_sub(warmup)
+    };
+    let measured = match steps {
+        Some(s) => s,
+        None if until_converged => measurable.min(GENERATED_STEPS),
+        None => measurable,
     };
     if measured == 0 {
         return Err(BindingError::value(format!(
@@ -170,7 +178,7 @@ pub fn check_steps(
              sequences have {length}"
         )));
     }
-    Ok(())
+    Ok(measured)
 }
 
 /// Input steps a sequence must provide for `warmup` and `steps` (the front door's rule).

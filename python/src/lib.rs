@@ -18,7 +18,8 @@ use pyo3::types::PyDict;
 #[pyfunction]
 #[pyo3(name = "spectrum", signature = (source, inputs, *, arch=None, prefix=None, warmup=0, steps=None, k=None,
     qr_every=1, state=None, precision="float64", log_base=None, paper_compat=false,
-    trace=false, threads=None))]
+    trace=false, threads=None, until_converged=None, max_steps=lyap_rnn::DEFAULT_MAX_STEPS,
+    check_max=false, sum_rule=true, dt=None))]
 #[allow(clippy::too_many_arguments)]
 fn compute<'py>(
     py: Python<'py>,
@@ -36,6 +37,11 @@ fn compute<'py>(
     paper_compat: bool,
     trace: bool,
     threads: Option<usize>,
+    until_converged: Option<f64>,
+    max_steps: usize,
+    check_max: bool,
+    sum_rule: bool,
+    dt: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let raw = spectrum::RawOptions {
         warmup,
@@ -48,6 +54,11 @@ fn compute<'py>(
         paper_compat,
         trace,
         threads,
+        until_converged,
+        max_steps,
+        check_max,
+        sum_rule,
+        dt,
     };
     errors::guard(|| spectrum::run(py, source, inputs, arch, prefix, &raw))
 }

@@ -6,9 +6,9 @@
 use crate::errors::{guard, BindingError};
 use crate::inputs;
 use crate::weights;
-use lyap_core::Precision;
-use lyap_rnn::report::{LogBase, SpectrumReport};
-use lyap_rnn::{compute_spectrum, InputBatch, SpectrumOptions, SpectrumResult};
+use lyap_core::{CheckConfig, Precision};
+use lyap_rnn::report::{Checks, LogBase, SpectrumReport};
+use lyap_rnn::{compute_spectrum, InputBatch, SpectrumOptions, SpectrumResult, ZeroInputs};
 use lyap_rnn::{LstmState, StackWeights};
 use numpy::ndarray::{Array2, Array3};
 use numpy::{IntoPyArray, PyArray1};
@@ -27,6 +27,11 @@ pub struct RawOptions<'a> {
     pub paper_compat: bool,
     pub trace: bool,
     pub threads: Option<usize>,
+    pub until_converged: Option<f64>,
+    pub max_steps: usize,
+    pub check_max: bool,
+    pub sum_rule: bool,
+    pub dt: Option<f64>,
 }
 
 /// The front door's options from the Python arguments.
@@ -53,6 +58,25 @@ pub fn options(raw: &RawOptions<'_>) -> Result<SpectrumOptions, BindingError> {
     if raw.threads == Some(0) {
         return Err(BindingError::value("threads must be at least 1"));
     }
+    // The front door's checks of `--until-converged`, `--max-steps` and `--dt`, worded with
+    // the keyword names (as inputs.rs words the CLI's input checks).
+    if let Some(tolerance) = raw.until_converged {
+        if !(tolerance.is_finite() && tolerance > 0.0) {
+            return Err(BindingError::value(format!(
+                "until_converged {tolerance} must be a positive finite tolerance"
+            )));
+        }
+    }
+    if raw.max_steps == 0 {
+        return Err(BindingError::value("max_steps must be at least 1"));
+    }
+    if let Some(dt) = raw.dt {
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(BindingError::value(format!(
+                "dt {dt} must be a positive finite time step"
+            )));
+        }
+    }
     Ok(SpectrumOptions {
         k: raw.k,
         warmup: raw.warmup,
@@ -64,7 +88,13 @@ pub fn options(raw: &RawOptions<'_>) -> Result<SpectrumOptions, BindingError> {
         paper_compat: raw.paper_compat,
         trace: raw.trace,
         threads: raw.threads,
-        ..SpectrumOptions::default()
+        checks: CheckConfig {
+            sum_rule: raw.sum_rule,
+            max_by_perturbation: raw.check_max,
+        },
+        until_converged: raw.until_converged,
+        max_steps: raw.max_steps,
+        dt: raw.dt,
     })
 }
 
@@ -77,16 +107,26 @@ pub fn run<'py>(
     prefix: Option<&str>,
     raw: &RawOptions<'_>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let options = options(raw)?;
+    let mut options = options(raw)?;
     let (weights, prefix) = weights::load(source, arch, prefix)?;
+    check_max_state(&weights, &options)?;
     let mut input_address = None;
     let result = if inputs.is_none() {
-        let zeros = inputs::zero_sequences(weights.input_size, raw)?;
-        let batch = InputBatch::F64(zeros.iter().map(Vec::as_slice).collect());
+        let zeros = ZeroInputs {
+            input_size: weights.input_size,
+        };
+        let batch = inputs::zero_batch(&zeros, raw.steps)?;
         without_gil(py, &weights, batch, &options)?
     } else {
         let (borrowed, shape) = inputs::borrow(inputs, weights.input_size)?;
-        inputs::check_steps(shape.length, raw.warmup, raw.steps, raw.paper_compat)?;
+        let until = raw.until_converged.is_some();
+        options.steps = Some(inputs::check_steps(
+            shape.length,
+            raw.warmup,
+            raw.steps,
+            raw.paper_compat,
+            until,
+        )?);
         let (batch, address) = borrowed.batch(shape)?;
         input_address = Some(address);
         without_gil(py, &weights, batch, &options)?
@@ -96,6 +136,23 @@ pub fn run<'py>(
     out.set_item("prefix", prefix)?;
     out.set_item("input_address", input_address)?;
     Ok(out)
+}
+
+/// `check_max` needs a state every layer's `set_state` can perturb: the front door refuses a
+/// hidden-state LSTM (`ComputeError::CheckMaxHiddenState`); this is its message in the
+/// keyword names, checked before the run.
+fn check_max_state(
+    weights: &StackWeights<f64>,
+    options: &SpectrumOptions,
+) -> Result<(), BindingError> {
+    let hidden = options.method()?.state == LstmState::Hidden;
+    if options.checks.max_by_perturbation && weights.arch.has_cell_state() && hidden {
+        return Err(BindingError::value(
+            "check_max needs the full LSTM state (state=\"full\"): with the hidden state the \
+             perturbation of c is held at zero, which no pair of trajectories can do",
+        ));
+    }
+    Ok(())
 }
 
 /// [`compute_spectrum`] with the GIL released (other Python threads run meanwhile) and a panic
@@ -109,8 +166,8 @@ fn without_gil(
     py.detach(|| guard(|| Ok(compute_spectrum(weights, batch, options)?)))
 }
 
-/// The report's pieces: `json`, `exponents`, `std`, `sem`, `per_sequence`, `summary`,
-/// `seconds`, `warnings`, and `trace` / `trace_steps` / `trace_csv` when recorded (else `None`).
+/// The report's pieces: `json`, `exponents`, `std`, `sem`, `block_sem`, `per_sequence`,
+/// `summary`, `seconds`, `warnings`, `checks` (a dict, or `None` when nothing was checked), and `trace` / `trace_steps` / `trace_csv` when recorded (else `None`).
 fn fill<'py>(py: Python<'py>, out: &Bound<'py, PyDict>, result: &SpectrumResult) -> PyResult<()> {
     let report: &SpectrumReport = &result.report;
     let vector = |v: &[f64]| PyArray1::from_slice(py, v);
@@ -118,6 +175,8 @@ fn fill<'py>(py: Python<'py>, out: &Bound<'py, PyDict>, result: &SpectrumResult)
     out.set_item("exponents", vector(&report.exponents.mean))?;
     out.set_item("std", vector(&report.exponents.std))?;
     out.set_item("sem", vector(&report.exponents.sem))?;
+    out.set_item("block_sem", vector(&report.exponents.block_sem))?;
+    out.set_item("checks", checks(py, report.checks.as_ref())?)?;
     let k = report.config.k;
     let rows: Vec<f64> = report.per_sequence.iter().flatten().copied().collect();
     let per_sequence = Array2::from_shape_vec((report.per_sequence.len(), k), rows)
@@ -156,4 +215,27 @@ fn fill<'py>(py: Python<'py>, out: &Bound<'py, PyDict>, result: &SpectrumResult)
     out.set_item("trace_steps", PyArray1::from_vec(py, steps))?;
     out.set_item("trace_csv", result.trace_csv())?;
     Ok(())
+}
+
+/// `checks` of the report as a dict with the JSON's keys (non-finite values kept as floats),
+/// or `None` when nothing was checked.
+fn checks<'py>(py: Python<'py>, checks: Option<&Checks>) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let Some(checks) = checks else {
+        return Ok(None);
+    };
+    let out = PyDict::new(py);
+    if let Some(rule) = &checks.sum_rule {
+        let part = PyDict::new(py);
+        part.set_item("sum", rule.sum)?;
+        part.set_item("mean_log_abs_det", rule.mean_log_abs_det)?;
+        part.set_item("difference", rule.difference)?;
+        out.set_item("sum_rule", part)?;
+    }
+    if let Some(max) = &checks.max_by_perturbation {
+        let part = PyDict::new(py);
+        part.set_item("estimate", max.estimate)?;
+        part.set_item("difference", max.difference)?;
+        out.set_item("max_by_perturbation", part)?;
+    }
+    Ok(Some(out))
 }
