@@ -60,6 +60,8 @@ def spectrum(
     check_max: bool = False,
     sum_rule: bool = True,
     dt: Optional[float] = None,
+    closed_loop: bool = False,
+    readout: Any = None,
 ) -> Spectrum: ...
 
 class Recorder:

@@ -118,6 +118,35 @@ def model_source(
     )
 
 
+def readout_source(readout: Any) -> Any:
+    """The readout as the extension takes it: ``None`` or a key prefix unchanged, a
+    ``torch.nn.Linear`` (anything with ``weight`` and ``bias`` attributes), a mapping with
+    ``weight`` (and ``bias``) or a ``(weight, bias)`` pair as float64 numpy arrays."""
+    if readout is None or isinstance(readout, str):
+        return readout
+    if hasattr(readout, "weight") and hasattr(readout, "bias"):
+        weight, bias = readout.weight, readout.bias
+    elif isinstance(readout, Mapping) and "weight" in readout:
+        weight, bias = readout["weight"], readout.get("bias")
+    elif isinstance(readout, (tuple, list)) and len(readout) == 2:
+        weight, bias = readout
+    else:
+        raise TypeError(
+            "readout must be None, a key prefix (str), a torch.nn.Linear, a mapping with "
+            f"'weight' and 'bias', or a (weight, bias) pair; got {type(readout).__name__}"
+        )
+
+    def as_float64(value: Any, what: str) -> np.ndarray:
+        array = _array(value)
+        if array.dtype.kind != "f":
+            raise TypeError(f"readout {what} must hold floats, got dtype {array.dtype}")
+        return np.ascontiguousarray(array, dtype=np.float64)
+
+    weight = as_float64(weight, "weight")
+    bias = None if bias is None else as_float64(bias, "bias")
+    return (weight, bias)
+
+
 def _is_torch_checkpoint(path: str) -> bool:
     """A ``.pt`` / ``.pth`` name, or the bytes of a zip archive (``torch.save`` since PyTorch
     1.6) or of a pickle (protocols 2 to 5), as ``lyap spectrum --model`` recognises them."""

@@ -161,6 +161,8 @@ def spectrum(
     check_max: bool = False,
     sum_rule: bool = True,
     dt: Optional[float] = None,
+    closed_loop: bool = False,
+    readout: Any = None,
 ) -> Spectrum:
     """The Lyapunov spectrum of a recurrent network driven by input sequences.
 
@@ -214,6 +216,17 @@ def spectrum(
         dt: the time between two steps (a network trained on a flow sampled every ``dt``):
             exponents, errors, checks and ``until_converged`` are then per time unit (per
             step divided by ``dt``).
+        closed_loop: run the network on its own output, as ``lyap spectrum --closed-loop``
+            (docs/DESIGN.md section 2.2): the readout ``x = W h + b`` of the top layer's hidden
+            state becomes the next input, an autonomous system with an exact Jacobian.
+            ``inputs`` then only prime the state (open loop, all their steps, not measured);
+            the closed loop runs ``warmup`` steps and measures ``steps`` (default 100). With
+            ``inputs=None``: the zero state and a zero first input, one sequence.
+        readout: for ``closed_loop``: ``None`` (``fc.weight``/``fc.bias`` of the mapping or
+            file, or its only linear map from the hidden size to the input size), a key
+            prefix (``"head"`` for ``head.weight``), a ``torch.nn.Linear``, or a
+            ``(weight, bias)`` pair of arrays (``bias`` may be ``None``). Needed with a
+            ``torch.nn`` recurrent module, whose state_dict has no readout.
 
     Returns:
         A :class:`Spectrum`.
@@ -236,6 +249,12 @@ def spectrum(
         (64,)
     """
     source, arch, prefix, batch_first = _convert.model_source(model, arch, prefix)
+    if closed_loop and readout is None and _convert.torch_rnn_info(model) is not None:
+        raise ValueError(
+            "closed_loop=True with a torch.nn recurrent module needs readout=, the nn.Linear "
+            "that maps its hidden state to its input"
+        )
+    readout = _convert.readout_source(readout)
     if state is _NOT_GIVEN:
         state = None
     if log_base is _NOT_GIVEN_BASE:
@@ -263,6 +282,8 @@ def spectrum(
         check_max=bool(check_max),
         sum_rule=bool(sum_rule),
         dt=_number(dt, "dt"),
+        closed_loop=bool(closed_loop),
+        readout=readout,
     )
     return Spectrum(raw)
 

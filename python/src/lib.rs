@@ -19,7 +19,7 @@ use pyo3::types::PyDict;
 #[pyo3(name = "spectrum", signature = (source, inputs, *, arch=None, prefix=None, warmup=0, steps=None, k=None,
     qr_every=1, state=None, precision="float64", log_base=None, paper_compat=false,
     trace=false, threads=None, until_converged=None, max_steps=lyap_rnn::DEFAULT_MAX_STEPS,
-    check_max=false, sum_rule=true, dt=None))]
+    check_max=false, sum_rule=true, dt=None, closed_loop=false, readout=None))]
 #[allow(clippy::too_many_arguments)]
 fn compute<'py>(
     py: Python<'py>,
@@ -42,6 +42,8 @@ fn compute<'py>(
     check_max: bool,
     sum_rule: bool,
     dt: Option<f64>,
+    closed_loop: bool,
+    readout: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let raw = spectrum::RawOptions {
         warmup,
@@ -59,8 +61,15 @@ fn compute<'py>(
         check_max,
         sum_rule,
         dt,
+        closed_loop,
     };
-    errors::guard(|| spectrum::run(py, source, inputs, arch, prefix, &raw))
+    let network = spectrum::Network {
+        source,
+        arch,
+        prefix,
+        readout,
+    };
+    errors::guard(|| spectrum::run(py, &network, inputs, &raw))
 }
 
 /// Raises a Rust panic inside the extension (tests check it becomes a `RuntimeError`).

@@ -32,6 +32,18 @@ pub struct RawOptions<'a> {
     pub check_max: bool,
     pub sum_rule: bool,
     pub dt: Option<f64>,
+    /// Run the network on its own readout (docs/DESIGN.md section 2.2).
+    pub closed_loop: bool,
+}
+
+/// Where the network comes from: `source` (a path or a dict of names to numpy arrays) with
+/// its `arch` and `prefix`, and for a closed loop the `readout` (`None`: found in `source`; a
+/// string: its prefix there; a tuple `(weight, bias or None)` of float64 arrays).
+pub struct Network<'a, 'py> {
+    pub source: &'a Bound<'py, PyAny>,
+    pub arch: Option<&'a str>,
+    pub prefix: Option<&'a str>,
+    pub readout: Option<&'a Bound<'py, PyAny>>,
 }
 
 /// The front door's options from the Python arguments.
@@ -95,23 +107,41 @@ pub fn options(raw: &RawOptions<'_>) -> Result<SpectrumOptions, BindingError> {
         until_converged: raw.until_converged,
         max_steps: raw.max_steps,
         dt: raw.dt,
+        closed_loop: None,
     })
 }
 
 /// Loads the network, borrows the inputs and computes the spectrum without the GIL.
 pub fn run<'py>(
     py: Python<'py>,
-    source: &Bound<'py, PyAny>,
+    network: &Network<'_, 'py>,
     inputs: &Bound<'py, PyAny>,
-    arch: Option<&str>,
-    prefix: Option<&str>,
     raw: &RawOptions<'_>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let mut options = options(raw)?;
-    let (weights, prefix) = weights::load(source, arch, prefix)?;
+    if network.readout.is_some() && !raw.closed_loop {
+        return Err(BindingError::value(
+            "readout= chooses the readout of closed_loop=True; add closed_loop=True",
+        )
+        .into());
+    }
+    let (weights, prefix) = weights::load(network.source, network.arch, network.prefix)?;
     check_max_state(&weights, &options)?;
     let mut input_address = None;
-    let result = if inputs.is_none() {
+    let result = if raw.closed_loop {
+        options.closed_loop = Some(weights::readout(network.source, &weights, network.readout)?);
+        if inputs.is_none() {
+            // the zero state and a zero first input, one sequence (as the CLI)
+            let zero = vec![0.0; weights.input_size];
+            let batch = InputBatch::F64(vec![zero.as_slice()]);
+            without_gil(py, &weights, batch, &options)?
+        } else {
+            let (borrowed, shape) = inputs::borrow(inputs, weights.input_size)?;
+            let (batch, address) = borrowed.batch(shape)?;
+            input_address = Some(address);
+            without_gil(py, &weights, batch, &options)?
+        }
+    } else if inputs.is_none() {
         let zeros = ZeroInputs {
             input_size: weights.input_size,
         };

@@ -9,12 +9,13 @@
 //! detection and its messages see the whole state_dict without copying large tensors.
 
 use crate::errors::{as_array, BindingError};
+use lyap_rnn::pytorch::readout::find_readout;
 use lyap_rnn::pytorch::{load_stack, LoadOptions};
-use lyap_rnn::{Arch, StackWeights};
+use lyap_rnn::{Arch, Readout, StackWeights};
 use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
 use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyDict, PyString, PyTuple};
 use safetensors::tensor::{Dtype, TensorView};
 
 /// The stack under `prefix` / `arch` (detected when `None`) of `source`: a path (`str`) or a
@@ -57,6 +58,93 @@ pub fn load(
     Ok((loaded.weights, loaded.prefix))
 }
 
+/// The readout of a closed loop (docs/DESIGN.md section 2.2) for `weights`: `readout` a tuple
+/// `(weight [out, n], bias [out] or None)` of float64 arrays, else found in `source` under the
+/// prefix `readout` (a string) or as `lyap_rnn::pytorch::readout` finds it (`None`).
+pub fn readout(
+    source: &Bound<'_, PyAny>,
+    weights: &StackWeights<f64>,
+    readout: Option<&Bound<'_, PyAny>>,
+) -> Result<Readout, BindingError> {
+    let (n, d) = (weights.hidden_size, weights.input_size);
+    if let Some(pair) = readout.and_then(|r| r.cast::<PyTuple>().ok()) {
+        return given_readout(pair);
+    }
+    let prefix = match readout {
+        None => None,
+        Some(r) => Some(r.extract::<String>().map_err(|_| {
+            BindingError::type_error(
+                "readout must be None, a key prefix (str), a torch.nn.Linear or a (weight, bias) \
+                 pair",
+            )
+        })?),
+    };
+    let (bytes, context) = if let Ok(path) = source.cast::<PyString>() {
+        let path = path.to_string();
+        let bytes = std::fs::read(&path)
+            .map_err(|e| BindingError::value(format!("cannot read {path}: {e}")))?;
+        (bytes, format!("{path}: "))
+    } else {
+        let dict = source
+            .cast::<PyDict>()
+            .map_err(|_| BindingError::type_error("model must be a mapping or a path"))?;
+        (
+            pack_values(dict, |name| !is_recurrent(name))?,
+            String::new(),
+        )
+    };
+    find_readout(&bytes, n, d, prefix.as_deref())
+        .map_err(|source| BindingError::Weights { context, source })
+}
+
+/// A readout given as `(weight, bias or None)` (float64 numpy arrays, converted by
+/// `lyap/_convert.py`).
+fn given_readout(pair: &Bound<'_, PyTuple>) -> Result<Readout, BindingError> {
+    let bad = || {
+        BindingError::type_error(
+            "readout=(weight, bias) needs a float64 array [out, hidden] and a float64 array [out] \
+             or None",
+        )
+    };
+    if pair.len() != 2 {
+        return Err(bad());
+    }
+    let weight_item = pair.get_item(0).map_err(|_| bad())?;
+    let weight = weight_item
+        .cast::<PyArrayDyn<f64>>()
+        .map_err(|_| bad())?
+        .readonly();
+    let &[output_size, hidden_size] = weight.shape() else {
+        return Err(BindingError::value(format!(
+            "readout weight has shape {:?}; expected [out, hidden]",
+            weight.shape()
+        )));
+    };
+    let bias_item = pair.get_item(1).map_err(|_| bad())?;
+    let bias = if bias_item.is_none() {
+        None
+    } else {
+        let bias = bias_item
+            .cast::<PyArrayDyn<f64>>()
+            .map_err(|_| bad())?
+            .readonly();
+        if bias.shape() != [output_size] {
+            return Err(BindingError::value(format!(
+                "readout bias has shape {:?}; expected [{output_size}] (the rows of its weight)",
+                bias.shape()
+            )));
+        }
+        Some(bias.as_array().iter().copied().collect())
+    };
+    Ok(Readout {
+        name: "(given)".to_string(),
+        output_size,
+        hidden_size,
+        weight: weight.as_array().iter().copied().collect(),
+        bias,
+    })
+}
+
 /// Whether a key's last component names a recurrent parameter that `load_stack` may read.
 fn is_recurrent(name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name);
@@ -71,15 +159,25 @@ fn is_recurrent(name: &str) -> bool {
     .any(|stem| last.starts_with(stem))
 }
 
-/// The safetensors bytes of `dict` (names to numpy arrays), little-endian as the format wants.
+/// The safetensors bytes of `dict` (names to numpy arrays), little-endian as the format wants,
+/// with the values of the recurrent tensors only.
 fn pack(dict: &Bound<'_, PyDict>) -> Result<Vec<u8>, BindingError> {
+    pack_values(dict, is_recurrent)
+}
+
+/// The safetensors bytes of `dict` with the values of the tensors `keep` names (the others by
+/// name and an empty `U8` placeholder only).
+fn pack_values(
+    dict: &Bound<'_, PyDict>,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<u8>, BindingError> {
     let mut entries: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::with_capacity(dict.len());
     for (key, value) in dict.iter() {
         let name: String = key
             .extract()
             .map_err(|_| BindingError::type_error("state_dict keys must be strings"))?;
         let array = as_array(&value, &name)?;
-        if !is_recurrent(&name) {
+        if !keep(&name) {
             entries.push((name, Dtype::U8, vec![0], Vec::new()));
             continue;
         }
