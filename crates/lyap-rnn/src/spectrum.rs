@@ -1,9 +1,12 @@
 //! The front door of the library: the Lyapunov spectrum of a recurrent stack driven by input
 //! sequences, from weights to the JSON report of docs/DESIGN.md section 6, in one call
 //! ([`compute_spectrum`]). `lyap spectrum`, `lyap train` and the Python package all call it.
+//! [`compute_system_spectrum`] (`spectrum/system.rs`) does the same for a built-in dynamical
+//! system (`lyap spectrum --system`), sharing the checks, the engine run and the report.
 
 mod checks;
 mod generated;
+mod system;
 mod until;
 
 use crate::arch::LstmState;
@@ -11,14 +14,17 @@ use crate::report::{trace_csv, ConfigInfo, LogBase, ModelInfo, SpectrumReport};
 use crate::stack::RecurrentStack;
 use crate::weights::{ShapeError, StackWeights};
 pub use checks::Culprit;
-use checks::{check_finite_weights, check_representable, convert_inputs, spectrum_bytes};
+use checks::{check_finite_weights, check_memory, check_representable, convert_inputs};
 pub use generated::{GeneratedTokens, InputGenerator, ZeroInputs};
-use lyap_core::memory::{fits, OutOfMemory};
+use lyap_core::memory::OutOfMemory;
+use lyap_core::systems::SystemError;
 use lyap_core::{
     CheckConfig, Precision, Real, Spectrum, SpectrumConfig, SpectrumError, Tangent, TangentSystem,
     WarmupStyle,
 };
 use std::time::Instant;
+pub use system::{compute_system_spectrum, system_named, SYSTEM_STEPS};
+use until::Trajectories;
 pub use until::DEFAULT_MAX_STEPS;
 
 /// Options of [`compute_spectrum`], with the defaults of docs/DESIGN.md: all exponents, no
@@ -194,8 +200,8 @@ impl SpectrumResult {
     }
 }
 
-/// Why [`compute_spectrum`] cannot compute a spectrum. Messages are one line, the text
-/// `lyap spectrum` prints for the same mistake.
+/// Why [`compute_spectrum`] (or [`compute_system_spectrum`]) cannot compute a spectrum.
+/// Messages are one line, the text `lyap spectrum` prints for the same mistake.
 #[derive(Debug, thiserror::Error)]
 pub enum ComputeError {
     #[error(transparent)]
@@ -231,6 +237,27 @@ pub enum ComputeError {
     BadMaxSteps,
     #[error("--dt {0} must be a positive finite time step")]
     BadDt(f64),
+    /// A built-in system that does not exist, a time step it cannot take, or initial points
+    /// that cannot be found on its attractor; `context` names the culprit (`--dt 0.5`).
+    #[error("{}", prefixed(.context.as_deref(), .source))]
+    System {
+        context: Option<String>,
+        #[source]
+        source: SystemError,
+    },
+    #[error("--dt {given} differs from the time step {system} the system was built with")]
+    DtMismatch { given: f64, system: f64 },
+    /// An option of networks given for a built-in system ([`compute_system_spectrum`]).
+    #[error("{0}")]
+    NotForSystems(&'static str),
+}
+
+/// `context: message`, or the message alone.
+fn prefixed(context: Option<&str>, message: &dyn std::fmt::Display) -> String {
+    match context {
+        Some(context) => format!("{context}: {message}"),
+        None => message.to_string(),
+    }
 }
 
 /// The Lyapunov spectrum of the stack `weights` driven by each sequence of `inputs`, with the
@@ -301,46 +328,15 @@ fn run<W: Real, T: Real>(
         return Err(ComputeError::CheckMaxHiddenState);
     }
     let state_dim = stack.state_dim();
-    let k = options.k.unwrap_or(state_dim);
-    if k == 0 || k > state_dim {
-        return Err(ComputeError::BadK { k, state_dim });
-    }
-    if inputs.is_empty() {
-        return Err(SpectrumError::NoSequences.into());
-    }
-    until::check(options)?;
-    if let Some(dt) = options.dt {
-        if !(dt.is_finite() && dt > 0.0) {
-            return Err(ComputeError::BadDt(dt));
-        }
-    }
+    let k = check_settings(options, state_dim, inputs.len())?;
     let steps = match (options.steps, &inputs) {
         (Some(steps), _) => steps,
         (None, InputBatch::Generated { .. }) => GENERATED_STEPS,
         (None, _) => default_steps(&inputs, weights.input_size, options.warmup, method)?,
     };
-    let config = SpectrumConfig {
-        k,
-        warmup: options.warmup,
-        steps,
-        qr_every: options.qr_every,
-        tangent: method.tangent,
-        warmup_style: method.warmup_style,
-        record_trace: options.trace,
-        checks: options.checks,
-    };
-    let threads = options
-        .threads
-        .unwrap_or_else(rayon::current_num_threads)
-        .clamp(1, inputs.len());
-    let longest = SpectrumConfig {
-        steps: steps.max(options.until_converged.map_or(0, |_| options.max_steps)),
-        ..config.clone()
-    };
-    fits(
-        spectrum_bytes(&stack, &longest, threads, inputs.len()),
-        "the spectrum",
-    )?;
+    let config = engine_config(options, method, k, steps);
+    let parameters = stack.weights().parameter_count();
+    check_memory::<T>(state_dim, parameters, &config, options, inputs.len())?;
     let materialized;
     let inputs = match inputs {
         InputBatch::Generated { batch, generator } if options.until_converged.is_none() => {
@@ -352,35 +348,99 @@ fn run<W: Real, T: Real>(
     };
     let converted = convert_inputs::<T>(&inputs, weights.input_size)?;
     let sequences: Vec<&[T]> = converted.iter().map(|s| s.as_ref()).collect();
-    let engine = || {
-        let start = Instant::now();
-        let run = until::run(
-            &stack,
-            &inputs,
-            &sequences,
-            &config,
-            options,
-            method.log_base,
-        );
-        (run, start.elapsed().as_secs_f64())
+    let trajectories = Trajectories {
+        starts: None,
+        inputs: &inputs,
+        sequences: &sequences,
     };
-    let (run, seconds) = match options.threads {
+    let model = ModelInfo::new(weights, method.state, state_dim);
+    run_and_report(&stack, &trajectories, &config, options, method, model)
+}
+
+/// The checks both front doors make before anything runs; the number of exponents `k`
+/// (`options.k`, default all `state_dim`) when it is in range, the batch is not empty, the
+/// `until_converged` settings are valid and `dt` is a positive finite time step.
+fn check_settings(
+    options: &SpectrumOptions,
+    state_dim: usize,
+    batch: usize,
+) -> Result<usize, ComputeError> {
+    let k = options.k.unwrap_or(state_dim);
+    if k == 0 || k > state_dim {
+        return Err(ComputeError::BadK { k, state_dim });
+    }
+    if batch == 0 {
+        return Err(SpectrumError::NoSequences.into());
+    }
+    until::check(options)?;
+    if let Some(dt) = options.dt {
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(ComputeError::BadDt(dt));
+        }
+    }
+    Ok(k)
+}
+
+/// The engine's settings for `k` exponents over `steps` measured steps.
+fn engine_config(
+    options: &SpectrumOptions,
+    method: Method,
+    k: usize,
+    steps: usize,
+) -> SpectrumConfig {
+    SpectrumConfig {
+        k,
+        warmup: options.warmup,
+        steps,
+        qr_every: options.qr_every,
+        tangent: method.tangent,
+        warmup_style: method.warmup_style,
+        record_trace: options.trace,
+        checks: options.checks,
+    }
+}
+
+/// `work` in a local pool of `threads` threads, or in the current pool when `None`.
+fn in_pool<R: Send>(
+    threads: Option<usize>,
+    work: impl FnOnce() -> R + Send,
+) -> Result<R, ComputeError> {
+    Ok(match threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()?
-            .install(engine),
-        None => engine(),
+            .install(work),
+        None => work(),
+    })
+}
+
+/// The shared end of both front doors: the timed engine run (all steps at once, or until
+/// converged) in the requested pool, per time unit with `options.dt`, and its report for
+/// `model`.
+fn run_and_report<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    trajectories: &Trajectories<'_, T>,
+    config: &SpectrumConfig,
+    options: &SpectrumOptions,
+    method: Method,
+    model: ModelInfo,
+) -> Result<SpectrumResult, ComputeError> {
+    let engine = || {
+        let start = Instant::now();
+        let run = until::run(system, trajectories, config, options, method.log_base);
+        (run, start.elapsed().as_secs_f64())
     };
+    let (run, seconds) = in_pool(options.threads, engine)?;
     let mut run = run?;
     if let Some(dt) = options.dt {
         run.spectrum = run.spectrum.per_time_unit(dt);
     }
     let config_info = ConfigInfo {
-        batch: inputs.len(),
+        batch: trajectories.batch(),
         steps: run.steps,
         warmup: options.warmup,
         qr_every: options.qr_every,
-        k,
+        k: config.k,
         log_base: method.log_base,
         precision: T::NAME.to_string(),
         paper_compat: options.paper_compat,
@@ -388,7 +448,6 @@ fn run<W: Real, T: Real>(
         dt: options.dt,
         ..ConfigInfo::default()
     };
-    let model = ModelInfo::new(weights, method.state, state_dim);
     let mut report = SpectrumReport::new(&run.spectrum, model, config_info, seconds);
     report.warnings.extend(run.warning);
     Ok(SpectrumResult {
