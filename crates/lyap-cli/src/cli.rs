@@ -61,12 +61,19 @@ Inputs: one of --inputs, --tokens, --zero-input. With --random and none of them,
 are generated: random tokens drawn uniformly from [0, D) with --seed (a stream separate from \
 the weights'), one-hot encoded, --steps 100 by default. Generated inputs (these and \
 --zero-input) use --batch 10 by default.
+Built-in systems (--system henon | lorenz63 | rossler): no inputs; the trajectories start from \
+--batch points on the attractor (default 10, drawn with --seed, each after a transient of 100 \
+time units, 1000 steps for a map) and run --steps 100000 by default (the first chunk is 100 \
+with --until-converged), after --warmup steps that align the tangent vectors (default 0; \
+e.g. --warmup 1000). A flow is integrated by RK4 with --dt (default 0.01) and its exponents \
+are per time unit; a map's are per step and it takes no --dt. Example: lyap spectrum \
+--system lorenz63 --warmup 1000 gives about 0.906, 0, -14.57 nats/time unit.
 Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error.")]
 pub struct SpectrumArgs {
     /// .safetensors file holding a PyTorch nn.RNN / nn.LSTM / nn.GRU state_dict (keys
     /// [prefix.]weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}; F32, F64, F16, BF16;
     /// other keys are ignored)
-    #[arg(long, value_name = "PATH", required_unless_present = "random")]
+    #[arg(long, value_name = "PATH", required_unless_present_any = ["random", "system"])]
     pub model: Option<PathBuf>,
 
     /// Key prefix of the recurrent stack in --model (found automatically when omitted)
@@ -98,7 +105,17 @@ pub struct SpectrumArgs {
     #[arg(long, value_name = "P", requires = "random")]
     pub init_scale: Option<f64>,
 
-    /// Seed of the --random network (and of generated inputs) [default: 0]
+    /// A built-in dynamical system instead of a network: henon (a map), lorenz63 or rossler
+    /// (flows); see below
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["model", "random", "input", "state"]
+    )]
+    pub system: Option<String>,
+
+    /// Seed of the --random network (and of generated inputs), or of the --system's initial
+    /// points [default: 0]
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
 
@@ -125,11 +142,13 @@ pub struct SpectrumArgs {
     #[arg(long, group = "input", requires = "steps")]
     pub zero_input: bool,
 
-    /// Sequences to use, the first B [default: all given; 10 for generated inputs]
+    /// Sequences to use, the first B [default: all given; 10 for generated inputs]; with
+    /// --system the number of initial points on the attractor [default: 10]
     #[arg(long, value_name = "B")]
     pub batch: Option<usize>,
 
-    /// Measured steps [default: all that remain after the warm-up]
+    /// Measured steps [default: all that remain after the warm-up; 100 for generated inputs;
+    /// 100000 with --system]
     #[arg(long, value_name = "T")]
     pub steps: Option<usize>,
 
@@ -218,7 +237,8 @@ pub struct SpectrumArgs {
     pub readout: Option<String>,
 
     /// Time step between two steps (a flow, or a network trained on a flow sampled every DT):
-    /// exponents, errors and --until-converged per time unit instead of per step
-    #[arg(long, value_name = "DT")]
+    /// exponents, errors and --until-converged per time unit instead of per step; with a
+    /// --system flow the RK4 step [default: 0.01]
+    #[arg(long, value_name = "DT", allow_negative_numbers = true)]
     pub dt: Option<f64>,
 }

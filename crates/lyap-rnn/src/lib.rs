@@ -8,7 +8,9 @@
 //! [`report`] is the JSON result of docs/DESIGN.md section 6.
 //!
 //! [`compute_spectrum`] is the front door: weights and input sequences in, the Lyapunov
-//! spectrum (discrete QR method, docs/DESIGN.md section 2) and its report out.
+//! spectrum (discrete QR method, docs/DESIGN.md section 2) and its report out;
+//! [`compute_system_spectrum`] is its sibling for the built-in dynamical systems (Lorenz-63,
+//! Rossler, Henon; docs/DESIGN.md section 2.1).
 //!
 //! ```
 //! use lyap_rnn::{compute_spectrum, Arch, InputBatch, SpectrumOptions, StackWeights};
@@ -40,8 +42,9 @@ pub use arch::{Arch, LstmState, UnknownArch};
 pub use cells::LayerJacobian;
 pub use lyap_core::CheckConfig;
 pub use spectrum::{
-    compute_spectrum, ComputeError, Culprit, GeneratedTokens, InputBatch, InputGenerator, Method,
-    SpectrumOptions, SpectrumResult, ZeroInputs, DEFAULT_MAX_STEPS, GENERATED_STEPS,
+    compute_spectrum, compute_system_spectrum, system_named, ComputeError, Culprit,
+    GeneratedTokens, InputBatch, InputGenerator, Method, SpectrumOptions, SpectrumResult,
+    ZeroInputs, DEFAULT_MAX_STEPS, GENERATED_STEPS, SYSTEM_STEPS,
 };
 pub use stack::{
     ClosedLoop, ClosedLoopError, ClosedLoopWorkspace, Readout, RecurrentStack, StackWorkspace,

@@ -1,10 +1,13 @@
 //! The front door of the library: the Lyapunov spectrum of a recurrent stack driven by input
 //! sequences, from weights to the JSON report of docs/DESIGN.md section 6, in one call
 //! ([`compute_spectrum`]). `lyap spectrum`, `lyap train` and the Python package all call it.
+//! [`compute_system_spectrum`] (`spectrum/system.rs`) does the same for a built-in dynamical
+//! system (`lyap spectrum --system`), sharing the checks, the engine run and the report.
 
 mod checks;
 mod closed_loop;
 mod generated;
+mod system;
 mod until;
 
 use crate::arch::LstmState;
@@ -12,14 +15,17 @@ use crate::report::{trace_csv, ConfigInfo, LogBase, ModelInfo, SpectrumReport};
 use crate::stack::{ClosedLoopError, Readout, RecurrentStack};
 use crate::weights::{ShapeError, StackWeights};
 pub use checks::Culprit;
-use checks::{check_finite_weights, check_representable, convert_inputs, spectrum_bytes};
+use checks::{check_finite_weights, check_memory, check_representable, convert_inputs};
 pub use generated::{GeneratedTokens, InputGenerator, ZeroInputs};
-use lyap_core::memory::{fits, OutOfMemory};
+use lyap_core::memory::OutOfMemory;
+use lyap_core::systems::SystemError;
 use lyap_core::{
     CheckConfig, Precision, Real, Spectrum, SpectrumConfig, SpectrumError, Tangent, TangentSystem,
     WarmupStyle,
 };
 use std::time::Instant;
+pub use system::{compute_system_spectrum, system_named, SYSTEM_STEPS};
+use until::Trajectories;
 pub use until::DEFAULT_MAX_STEPS;
 
 /// Options of [`compute_spectrum`], with the defaults of docs/DESIGN.md: all exponents, no
@@ -60,15 +66,15 @@ pub struct SpectrumOptions {
     pub until_converged: Option<f64>,
     /// The step limit of `until_converged` ([`DEFAULT_MAX_STEPS`]).
     pub max_steps: usize,
+    /// The time step between two steps (a sampled flow, docs/DESIGN.md section 2.1): every
+    /// exponent, error and check is reported per time unit (divided by `dt`), and
+    /// `until_converged` is in that unit; `None`: per step.
+    pub dt: Option<f64>,
     /// Run the network on its own output through this readout (docs/DESIGN.md section 2.2):
     /// each input sequence only primes the state (open loop, not measured), then the closed
     /// loop runs `warmup` steps and measures `steps` (default [`GENERATED_STEPS`]) with the
     /// tangent vectors starting afresh. An empty sequence starts from the zero state.
     pub closed_loop: Option<Readout>,
-    /// The time step between two steps (a sampled flow, docs/DESIGN.md section 2.1): every
-    /// exponent, error and check is reported per time unit (divided by `dt`), and
-    /// `until_converged` is in that unit; `None`: per step.
-    pub dt: Option<f64>,
 }
 
 impl Default for SpectrumOptions {
@@ -87,8 +93,8 @@ impl Default for SpectrumOptions {
             checks: CheckConfig::default(),
             until_converged: None,
             max_steps: DEFAULT_MAX_STEPS,
-            closed_loop: None,
             dt: None,
+            closed_loop: None,
         }
     }
 }
@@ -201,8 +207,8 @@ impl SpectrumResult {
     }
 }
 
-/// Why [`compute_spectrum`] cannot compute a spectrum. Messages are one line, the text
-/// `lyap spectrum` prints for the same mistake.
+/// Why [`compute_spectrum`] (or [`compute_system_spectrum`]) cannot compute a spectrum.
+/// Messages are one line, the text `lyap spectrum` prints for the same mistake.
 #[derive(Debug, thiserror::Error)]
 pub enum ComputeError {
     #[error(transparent)]
@@ -238,6 +244,19 @@ pub enum ComputeError {
     BadMaxSteps,
     #[error("--dt {0} must be a positive finite time step")]
     BadDt(f64),
+    /// A built-in system that does not exist, a time step it cannot take, or initial points
+    /// that cannot be found on its attractor; `context` names the culprit (`--dt 0.5`).
+    #[error("{}", prefixed(.context.as_deref(), .source))]
+    System {
+        context: Option<String>,
+        #[source]
+        source: SystemError,
+    },
+    #[error("--dt {given} differs from the time step {system} the system was built with")]
+    DtMismatch { given: f64, system: f64 },
+    /// An option of networks given for a built-in system ([`compute_system_spectrum`]).
+    #[error("{0}")]
+    NotForSystems(&'static str),
     #[error("--closed-loop: {0}")]
     ClosedLoop(#[from] ClosedLoopError),
     #[error(
@@ -245,6 +264,14 @@ pub enum ComputeError {
          prime it"
     )]
     ClosedLoopGenerated,
+}
+
+/// `context: message`, or the message alone.
+fn prefixed(context: Option<&str>, message: &dyn std::fmt::Display) -> String {
+    match context {
+        Some(context) => format!("{context}: {message}"),
+        None => message.to_string(),
+    }
 }
 
 /// The Lyapunov spectrum of the stack `weights` driven by each sequence of `inputs`, with the
@@ -314,22 +341,24 @@ fn run<W: Real, T: Real>(
     {
         return Err(ComputeError::CheckMaxHiddenState);
     }
-    if inputs.is_empty() {
-        return Err(SpectrumError::NoSequences.into());
-    }
-    let model = ModelInfo::new(weights, method.state, stack.state_dim());
+    let state_dim = stack.state_dim();
+    let k = check_settings(options, state_dim, inputs.len())?;
+    let model = ModelInfo::new(weights, method.state, state_dim);
     if let Some(readout) = &options.closed_loop {
-        return closed_loop::run(stack, readout, &inputs, options, method, model);
+        return closed_loop::run(stack, readout, &inputs, options, method, model, k);
     }
     let steps = match (options.steps, &inputs) {
         (Some(steps), _) => steps,
         (None, InputBatch::Generated { .. }) => GENERATED_STEPS,
         (None, _) => default_steps(&inputs, weights.input_size, options.warmup, method)?,
     };
+    let config = engine_config(options, method, k, steps);
+    let parameters = stack.weights().parameter_count();
+    check_memory::<T>(state_dim, parameters, &config, options, inputs.len())?;
     let materialized;
     let inputs = match inputs {
         InputBatch::Generated { batch, generator } if options.until_converged.is_none() => {
-            let needed = options.inputs_needed(method.warmup_style, steps);
+            let needed = config.inputs_needed();
             materialized = generated::materialize(generator, batch, needed);
             InputBatch::F64(materialized.iter().map(Vec::as_slice).collect())
         }
@@ -337,42 +366,28 @@ fn run<W: Real, T: Real>(
     };
     let converted = convert_inputs::<T>(&inputs, weights.input_size)?;
     let sequences: Vec<&[T]> = converted.iter().map(|s| s.as_ref()).collect();
-    let run = Measurement {
+    let trajectories = Trajectories {
         starts: None,
         inputs: &inputs,
         sequences: &sequences,
-        steps,
-        parameters: weights.parameter_count(),
     };
-    measure(&stack, run, options, method, model)
+    run_and_report(&stack, &trajectories, &config, options, method, model)
 }
 
-/// What one engine run measures: the trajectories' starts (`None`: the system's own initial
-/// state), the inputs as given (for [`until::run`]'s choice of source) and as sequences in
-/// the computation's precision, the measured steps, and the system's parameter count (for
-/// the memory check).
-struct Measurement<'a, T> {
-    starts: Option<&'a [&'a [T]]>,
-    inputs: &'a InputBatch<'a>,
-    sequences: &'a [&'a [T]],
-    steps: usize,
-    parameters: u128,
-}
-
-/// The engine run of `system` and its report: the settings checked, the memory the run
-/// needs, the thread pool, the engine (in one go or until converged), the time unit, the
-/// report of docs/DESIGN.md section 6. Shared by driven networks and closed loops.
-fn measure<T: Real, S: TangentSystem<T>>(
-    system: &S,
-    run: Measurement<'_, T>,
+/// The checks both front doors make before anything runs; the number of exponents `k`
+/// (`options.k`, default all `state_dim`) when it is in range, the batch is not empty, the
+/// `until_converged` settings are valid and `dt` is a positive finite time step.
+fn check_settings(
     options: &SpectrumOptions,
-    method: Method,
-    model: ModelInfo,
-) -> Result<SpectrumResult, ComputeError> {
-    let state_dim = system.state_dim();
+    state_dim: usize,
+    batch: usize,
+) -> Result<usize, ComputeError> {
     let k = options.k.unwrap_or(state_dim);
     if k == 0 || k > state_dim {
         return Err(ComputeError::BadK { k, state_dim });
+    }
+    if batch == 0 {
+        return Err(SpectrumError::NoSequences.into());
     }
     until::check(options)?;
     if let Some(dt) = options.dt {
@@ -380,73 +395,82 @@ fn measure<T: Real, S: TangentSystem<T>>(
             return Err(ComputeError::BadDt(dt));
         }
     }
-    let batch = run.inputs.len();
-    let config = SpectrumConfig {
+    Ok(k)
+}
+
+/// The engine's settings for `k` exponents over `steps` measured steps.
+fn engine_config(
+    options: &SpectrumOptions,
+    method: Method,
+    k: usize,
+    steps: usize,
+) -> SpectrumConfig {
+    SpectrumConfig {
         k,
         warmup: options.warmup,
-        steps: run.steps,
+        steps,
         qr_every: options.qr_every,
         tangent: method.tangent,
         warmup_style: method.warmup_style,
         record_trace: options.trace,
         checks: options.checks,
-    };
-    let threads = options
-        .threads
-        .unwrap_or_else(rayon::current_num_threads)
-        .clamp(1, batch.max(1));
-    let longest = SpectrumConfig {
-        steps: run
-            .steps
-            .max(options.until_converged.map_or(0, |_| options.max_steps)),
-        ..config.clone()
-    };
-    fits(
-        spectrum_bytes::<T>(state_dim, run.parameters, &longest, threads, batch),
-        "the spectrum",
-    )?;
-    let engine = || {
-        let start = Instant::now();
-        let result = until::run(
-            system,
-            run.starts,
-            run.inputs,
-            run.sequences,
-            &config,
-            options,
-            method.log_base,
-        );
-        (result, start.elapsed().as_secs_f64())
-    };
-    let (result, seconds) = match options.threads {
+    }
+}
+
+/// `work` in a local pool of `threads` threads, or in the current pool when `None`.
+fn in_pool<R: Send>(
+    threads: Option<usize>,
+    work: impl FnOnce() -> R + Send,
+) -> Result<R, ComputeError> {
+    Ok(match threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()?
-            .install(engine),
-        None => engine(),
+            .install(work),
+        None => work(),
+    })
+}
+
+/// The shared end of both front doors: the timed engine run (all steps at once, or until
+/// converged) in the requested pool, per time unit with `options.dt`, and its report for
+/// `model`.
+fn run_and_report<T: Real, S: TangentSystem<T>>(
+    system: &S,
+    trajectories: &Trajectories<'_, T>,
+    config: &SpectrumConfig,
+    options: &SpectrumOptions,
+    method: Method,
+    model: ModelInfo,
+) -> Result<SpectrumResult, ComputeError> {
+    let engine = || {
+        let start = Instant::now();
+        let run = until::run(system, trajectories, config, options, method.log_base);
+        (run, start.elapsed().as_secs_f64())
     };
-    let mut result = result?;
+    let (run, seconds) = in_pool(options.threads, engine)?;
+    let mut run = run?;
     if let Some(dt) = options.dt {
-        result.spectrum = result.spectrum.per_time_unit(dt);
+        run.spectrum = run.spectrum.per_time_unit(dt);
     }
     let config_info = ConfigInfo {
-        batch,
-        steps: result.steps,
+        batch: trajectories.batch(),
+        steps: run.steps,
         warmup: options.warmup,
         qr_every: options.qr_every,
-        k,
+        k: config.k,
         log_base: method.log_base,
         precision: T::NAME.to_string(),
         paper_compat: options.paper_compat,
-        convergence: result.convergence,
-        closed_loop: options.closed_loop.is_some(),
+        convergence: run.convergence,
         dt: options.dt,
+        closed_loop: options.closed_loop.is_some(),
+        ..ConfigInfo::default()
     };
-    let mut report = SpectrumReport::new(&result.spectrum, model, config_info, seconds);
-    report.warnings.extend(result.warning);
+    let mut report = SpectrumReport::new(&run.spectrum, model, config_info, seconds);
+    report.warnings.extend(run.warning);
     Ok(SpectrumResult {
         report,
-        spectrum: result.spectrum,
+        spectrum: run.spectrum,
     })
 }
 

@@ -1,4 +1,5 @@
-//! `lyap spectrum`: the Lyapunov spectrum of a network driven by input sequences.
+//! `lyap spectrum`: the Lyapunov spectrum of a network driven by input sequences, or of a
+//! built-in dynamical system (`--system`, [`system`]).
 //!
 //! Resolves the flags into a network (loaded or random), input sequences and
 //! [`SpectrumOptions`], calls [`compute_spectrum`] (the library's front door) and writes the
@@ -17,8 +18,10 @@ use lyap_rnn::report::LogBase;
 use lyap_rnn::weights::parameter_count;
 use lyap_rnn::{
     compute_spectrum, Arch, ComputeError, Culprit, InputBatch, LstmState, SpectrumOptions,
-    StackWeights,
+    SpectrumResult, StackWeights,
 };
+
+mod system;
 
 /// Batch and steps of generated inputs (zeros or random tokens) when not given.
 const GENERATED_BATCH: usize = 10;
@@ -26,6 +29,9 @@ const GENERATED_STEPS: usize = 100;
 
 /// Runs the command; all user errors come back as [`CliError::BadInput`].
 pub fn run(args: &SpectrumArgs) -> CliResult<()> {
+    if let Some(name) = &args.system {
+        return system::run(args, name);
+    }
     let mut options = options(args);
     let method = options.method().map_err(|e| compute_error(e, ""))?;
     check_output_paths(args)?;
@@ -64,8 +70,19 @@ pub fn run(args: &SpectrumArgs) -> CliResult<()> {
     };
     let result =
         compute_spectrum(&weights, batch, &options).map_err(|e| compute_error(e, origin))?;
+    write_outputs(args, &result, &source, origin)
+}
+
+/// Prints the summary (`source`: where the network came from, `origin`: where the inputs
+/// did) and writes the files asked for: `--out`, `--trace`, `--plot`.
+fn write_outputs(
+    args: &SpectrumArgs,
+    result: &SpectrumResult,
+    source: &str,
+    origin: &str,
+) -> CliResult<()> {
     let report = &result.report;
-    print!("{}", output::summary::render(report, &source, origin));
+    print!("{}", output::summary::render(report, source, origin));
     if let Some(path) = &args.out {
         output::json::write(path, report)?;
     }

@@ -2,6 +2,7 @@
 //! SVG or PNG by extension, drawn by `lyap-plot` (embedded font, atomic write).
 
 use crate::error::CliResult;
+use crate::output::summary::system_description;
 use crate::output::OutputError;
 use lyap_plot::{ErrorBarChart, ErrorPoint, Figure, ImageFormat};
 use lyap_rnn::report::SpectrumReport;
@@ -20,10 +21,16 @@ pub fn chart(report: &SpectrumReport, block_sem: bool) -> ErrorBarChart {
     let (model, config) = (&report.model, &report.config);
     let stats = &report.exponents;
     let layers = if model.layers == 1 { "layer" } else { "layers" };
-    let title = format!(
-        "{} ({} {layers}, hidden {}), state {}: {} sequences x {} steps",
-        model.arch, model.layers, model.hidden_size, model.state, config.batch, config.steps
-    );
+    let title = match system_description(report) {
+        Some(system) => format!(
+            "{system}: {} trajectories x {} steps",
+            config.batch, config.steps
+        ),
+        None => format!(
+            "{} ({} {layers}, hidden {}), state {}: {} sequences x {} steps",
+            model.arch, model.layers, model.hidden_size, model.state, config.batch, config.steps
+        ),
+    };
     let unit = config.unit();
     let chart = ErrorBarChart::new(&title, "exponent index", &format!("exponent ({unit})"))
         .with_series(

@@ -8,34 +8,45 @@ const TOP: usize = 5;
 
 /// The summary of `report`: network, state used and its dimension, settings, the top
 /// exponents with their std, the largest standard error over time (`block_sem`), whether a
-/// run until converged converged, the summary features and the time taken. `source` says where
-/// the network came from and `inputs` where the input sequences did.
+/// run until converged converged, the summary features (with the Kaplan-Yorke dimension) and
+/// the time taken. `source` says where the network came from and `inputs` where the input
+/// sequences did; for a built-in system (`model.system`) the first lines are the system
+/// ([`system_description`]) and `inputs` says where the trajectories started.
 pub fn render(report: &SpectrumReport, source: &str, inputs: &str) -> String {
     let (m, c, s) = (&report.model, &report.config, &report.summary);
     let unit = c.unit();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "network   {} x {} layer(s), hidden {}, input {}: {source}",
-        m.arch, m.layers, m.hidden_size, m.input_size
-    );
-    let _ = writeln!(
-        out,
-        "state     {} (dimension {}), k = {}{}",
-        m.state,
-        m.state_dim,
-        c.k,
-        if c.paper_compat {
-            ", paper-compatible (J^T, log 2)"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(
-        out,
-        "inputs    {inputs}: batch {}, {} steps after a warm-up of {}, QR every {}, {}",
-        c.batch, c.steps, c.warmup, c.qr_every, c.precision
-    );
+    if let Some(system) = system_description(report) {
+        let _ = writeln!(out, "system    {system}, k = {}", c.k);
+        let _ = writeln!(
+            out,
+            "start     {inputs}: {} steps after a warm-up of {}, QR every {}, {}",
+            c.steps, c.warmup, c.qr_every, c.precision
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "network   {} x {} layer(s), hidden {}, input {}: {source}",
+            m.arch, m.layers, m.hidden_size, m.input_size
+        );
+        let _ = writeln!(
+            out,
+            "state     {} (dimension {}), k = {}{}",
+            m.state,
+            m.state_dim,
+            c.k,
+            if c.paper_compat {
+                ", paper-compatible (J^T, log 2)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(
+            out,
+            "inputs    {inputs}: batch {}, {} steps after a warm-up of {}, QR every {}, {}",
+            c.batch, c.steps, c.warmup, c.qr_every, c.precision
+        );
+    }
     let _ = writeln!(out, "exponents ({unit}, mean +- std over the batch)");
     let e = &report.exponents;
     for (i, (mean, std)) in e.mean.iter().zip(&e.std).enumerate().take(TOP) {
@@ -102,4 +113,18 @@ fn block_sem_line(report: &SpectrumReport) -> Option<String> {
         line.push_str(&format!("; undefined for {undefined} exponent(s)"));
     }
     Some(line)
+}
+
+/// `lorenz63 (dimension 3), dt 0.01` (a flow) or `henon (dimension 2), a map` for the report
+/// of a built-in system; `None` for a network.
+pub fn system_description(report: &SpectrumReport) -> Option<String> {
+    let name = report.model.system.as_deref()?;
+    let step = match report.config.dt {
+        Some(dt) => format!("dt {dt}"),
+        None => "a map".to_string(),
+    };
+    Some(format!(
+        "{name} (dimension {}), {step}",
+        report.model.state_dim
+    ))
 }

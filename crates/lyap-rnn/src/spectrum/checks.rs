@@ -1,9 +1,9 @@
-//! What [`super::compute_spectrum`] checks before it runs: finite weights and inputs that fit
-//! the computation's precision, and the memory the run needs.
+//! What the front doors check before they run: finite weights and inputs that fit the
+//! computation's precision ([`super::compute_spectrum`]), and the memory the run needs (both).
 
-use super::{ComputeError, InputBatch};
+use super::{ComputeError, InputBatch, SpectrumOptions};
 use crate::weights::StackWeights;
-use lyap_core::memory::checked_product;
+use lyap_core::memory::{checked_product, fits};
 use lyap_core::{Real, SpectrumConfig};
 use std::borrow::Cow;
 use std::fmt;
@@ -158,11 +158,36 @@ fn convert<'a, S: Real, T: Real>(
     Ok(out)
 }
 
+/// Refuses a run that does not fit in memory (docs/DESIGN.md section 8): [`spectrum_bytes`]
+/// for the longest run the options allow (`max_steps` when run until converged), with one
+/// trajectory per thread of the pool the run uses.
+pub(super) fn check_memory<T: Real>(
+    state_dim: usize,
+    parameters: u128,
+    config: &SpectrumConfig,
+    options: &SpectrumOptions,
+    batch: usize,
+) -> Result<(), ComputeError> {
+    let threads = options
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .clamp(1, batch.max(1));
+    let longest = SpectrumConfig {
+        steps: config
+            .steps
+            .max(options.until_converged.map_or(0, |_| options.max_steps)),
+        ..config.clone()
+    };
+    let bytes = spectrum_bytes::<T>(state_dim, parameters, &longest, threads, batch);
+    fits(bytes, "the spectrum")?;
+    Ok(())
+}
+
 /// Bytes the run allocates, roughly: per concurrent trajectory four `n x k` blocks (basis,
-/// product, QR scratch) and the Jacobian scratch (about the weights' size, `parameters`), the
-/// system's own weights, and the running estimates of every sequence with a trace. `None` on
-/// overflow.
-pub(super) fn spectrum_bytes<T: Real>(
+/// product, QR scratch) and the Jacobian scratch (about the system's `parameters`), the
+/// system's own parameters, and the running estimates of every sequence with a trace. `None`
+/// on overflow.
+fn spectrum_bytes<T: Real>(
     state_dim: usize,
     parameters: u128,
     config: &SpectrumConfig,

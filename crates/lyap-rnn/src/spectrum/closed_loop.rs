@@ -2,17 +2,17 @@
 //! docs/DESIGN.md section 2.2): each input sequence primes the state open loop, then the
 //! [`ClosedLoop`] system runs from that state with fresh tangent vectors.
 
-use super::checks::convert_inputs;
+use super::checks::{check_memory, convert_inputs};
 use super::{
-    measure, ComputeError, InputBatch, Measurement, Method, SpectrumOptions, SpectrumResult,
-    GENERATED_STEPS,
+    engine_config, run_and_report, ComputeError, InputBatch, Method, SpectrumOptions,
+    SpectrumResult, Trajectories, GENERATED_STEPS,
 };
 use crate::report::ModelInfo;
 use crate::stack::{ClosedLoop, Readout, RecurrentStack};
 use lyap_core::{autonomous_inputs, Real, TangentSystem, WarmupStyle};
 use rayon::prelude::*;
 
-/// The closed-loop spectrum of `stack` through `readout`, primed by `inputs`.
+/// The closed-loop spectrum of `stack` through `readout`, primed by `inputs`, `k` exponents.
 pub(super) fn run<T: Real>(
     stack: RecurrentStack<T>,
     readout: &Readout,
@@ -20,6 +20,7 @@ pub(super) fn run<T: Real>(
     options: &SpectrumOptions,
     method: Method,
     model: ModelInfo,
+    k: usize,
 ) -> Result<SpectrumResult, ComputeError> {
     if options.paper_compat || method.warmup_style == WarmupStyle::Paper {
         return Err(ComputeError::PaperCompatConflict(
@@ -36,14 +37,15 @@ pub(super) fn run<T: Real>(
     let closed = ClosedLoop::new(stack, readout)?;
     let starts: Vec<&[T]> = starts.iter().map(Vec::as_slice).collect();
     let sequences = autonomous_inputs::<T>(starts.len());
-    let run = Measurement {
+    let steps = options.steps.unwrap_or(GENERATED_STEPS);
+    let config = engine_config(options, method, k, steps);
+    check_memory::<T>(closed.state_dim(), parameters, &config, options, starts.len())?;
+    let trajectories = Trajectories {
         starts: Some(&starts),
         inputs,
         sequences: &sequences,
-        steps: options.steps.unwrap_or(GENERATED_STEPS),
-        parameters,
     };
-    measure(&closed, run, options, method, model)
+    run_and_report(&closed, &trajectories, &config, options, method, model)
 }
 
 /// The state reached by driving `stack` open loop from the zero state through each sequence

@@ -1,5 +1,7 @@
-//! [`super::compute_spectrum`] measured in chunks until converged (`until_converged`,
-//! docs/DESIGN.md section 2, "Error bars over time and stopping when converged").
+//! The engine run of both front doors ([`super::compute_spectrum`] and
+//! [`super::compute_system_spectrum`]): all steps at once, or measured in chunks until converged
+//! (`until_converged`, docs/DESIGN.md section 2, "Error bars over time and stopping when
+//! converged").
 
 use super::generated::GeneratedSource;
 use super::{ComputeError, InputBatch, SpectrumOptions};
@@ -34,17 +36,33 @@ pub(super) fn check(options: &SpectrumOptions) -> Result<(), ComputeError> {
     Ok(())
 }
 
-/// The engine run: all `config.steps` at once, or in chunks until converged; trajectory `b`
-/// starts from `starts[b]` when given.
+/// Where the trajectories of a run start and what drives them.
+pub(super) struct Trajectories<'a, T> {
+    /// One initial state per sequence; `None`: the system's own initial state.
+    pub starts: Option<&'a [&'a [T]]>,
+    /// The inputs as given (generated ones are read chunk by chunk when run until converged).
+    pub inputs: &'a InputBatch<'a>,
+    /// The sequences in precision `T`: none for generated inputs, empty slices for an
+    /// autonomous system.
+    pub sequences: &'a [&'a [T]],
+}
+
+impl<T> Trajectories<'_, T> {
+    /// Number of trajectories.
+    pub fn batch(&self) -> usize {
+        self.inputs.len()
+    }
+}
+
+/// The engine run: all `config.steps` at once, or in chunks until converged.
 pub(super) fn run<T: Real, S: TangentSystem<T>>(
     system: &S,
-    starts: Option<&[&[T]]>,
-    inputs: &InputBatch<'_>,
-    sequences: &[&[T]],
+    trajectories: &Trajectories<'_, T>,
     config: &SpectrumConfig,
     options: &SpectrumOptions,
     log_base: LogBase,
 ) -> Result<EngineRun, SpectrumError> {
+    let (starts, sequences) = (trajectories.starts, trajectories.sequences);
     let Some(tolerance) = options.until_converged else {
         let spectrum = match starts {
             Some(starts) => lyapunov_spectrum_from(system, starts, sequences, config)?,
@@ -61,27 +79,28 @@ pub(super) fn run<T: Real, S: TangentSystem<T>>(
         tolerance,
         max_steps: options.max_steps,
     };
-    // a standard error in nats per step, in the reported unit (log base, time unit)
     let per_step = options.dt.unwrap_or(1.0);
     let reported = move |nats: f64| log_base.convert(nats) / per_step;
-    match inputs {
-        InputBatch::Generated { batch, generator } => {
+    let batch = trajectories.batch();
+    match trajectories.inputs {
+        InputBatch::Generated { generator, .. } => {
             let source = GeneratedSource {
                 generator: *generator,
             };
-            chunked(system, starts, *batch, &source, config, &rule, &reported)
+            chunked(system, starts, batch, &source, config, &rule, &reported)
         }
         _ => {
             let source = FixedInputs {
                 sequences,
                 input_dim: system.input_dim(),
             };
-            let batch = sequences.len();
             chunked(system, starts, batch, &source, config, &rule, &reported)
         }
     }
 }
 
+/// [`lyapunov_spectrum_until`] with `reported` converting a standard error in nats per step
+/// into the report's unit, and the outcome as an [`EngineRun`].
 fn chunked<T: Real, S: TangentSystem<T>, I: InputSource<T>>(
     system: &S,
     starts: Option<&[&[T]]>,
