@@ -112,9 +112,10 @@ fn log_abs_det_matches_dense_determinants() {
 
 #[test]
 fn tolerance_grows_with_dimension_precision_and_contraction() {
-    let base = sum_rule_tolerance(10, f64::EPSILON, 0.0);
-    assert!(sum_rule_tolerance(20, f64::EPSILON, 0.0) > base);
-    assert!(sum_rule_tolerance(10, f32::EPSILON as f64, 0.0) > base);
-    assert!(sum_rule_tolerance(10, f64::EPSILON, 5.0) > base);
-    assert!(sum_rule_tolerance(1024, f64::EPSILON, 10.0) < 1e-8);
+    let base = sum_rule_tolerance(10, f64::EPSILON, 0.0, 100);
+    assert!(sum_rule_tolerance(20, f64::EPSILON, 0.0, 100) > base);
+    assert!(sum_rule_tolerance(10, f32::EPSILON as f64, 0.0, 100) > base);
+    assert!(sum_rule_tolerance(10, f64::EPSILON, 5.0, 100) > base);
+    assert!(sum_rule_tolerance(10, f64::EPSILON, 0.0, 100_000) > base);
+    assert!(sum_rule_tolerance(1024, f64::EPSILON, 10.0, 100) < 1e-8);
 }

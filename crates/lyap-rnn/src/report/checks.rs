@@ -42,7 +42,8 @@ pub struct MaxByPerturbationJson {
 impl Checks {
     /// The checks of `spectrum` (engine unit, nats) in `base`, and the warnings they raise:
     /// a sum-rule difference larger than [`sum_rule_tolerance`] for a state of dimension
-    /// `state_dim` computed with machine epsilon `epsilon`. `None` when nothing was checked.
+    /// `state_dim` computed with machine epsilon `epsilon` over `steps` measured steps. `None`
+    /// when nothing was checked.
     /// With `dt`, `spectrum` is per time unit ([`Spectrum::per_time_unit`]) and so are the
     /// tolerance and the warning's unit.
     pub fn of(
@@ -51,6 +52,7 @@ impl Checks {
         dt: Option<f64>,
         state_dim: usize,
         epsilon: f64,
+        steps: usize,
     ) -> (Option<Self>, Vec<String>) {
         let mut warnings = Vec::new();
         let rule = sum_rule(spectrum).map(|rule| {
@@ -60,7 +62,7 @@ impl Checks {
                 .iter()
                 .fold(0.0f64, |m, v| m.max(v.abs()));
             let step = dt.unwrap_or(1.0);
-            let tolerance = sum_rule_tolerance(state_dim, epsilon, largest * step) / step;
+            let tolerance = sum_rule_tolerance(state_dim, epsilon, largest * step, steps) / step;
             if rule.difference.is_nan() || rule.difference.abs() > tolerance {
                 warnings.push(format!(
                     "sum rule: the exponents sum to {:.9} but the time average of ln|det J| is \
@@ -123,16 +125,28 @@ mod tests {
 
     #[test]
     fn within_rounding_no_warning_beyond_it_a_warning_in_the_reports_base() {
-        let (checks, warnings) =
-            Checks::of(&spectrum([-1.0, -1.0]), LogBase::E, None, 2, f64::EPSILON);
+        let (checks, warnings) = Checks::of(
+            &spectrum([-1.0, -1.0]),
+            LogBase::E,
+            None,
+            2,
+            f64::EPSILON,
+            100,
+        );
         let checks = checks.unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(checks.sum_rule.unwrap().difference, 0.0);
         let max = checks.max_by_perturbation.unwrap();
         assert!((max.estimate - 0.52).abs() < 1e-15 && (max.difference - 0.02).abs() < 1e-12);
 
-        let (checks, warnings) =
-            Checks::of(&spectrum([-1.0, -1.2]), LogBase::Two, None, 2, f64::EPSILON);
+        let (checks, warnings) = Checks::of(
+            &spectrum([-1.0, -1.2]),
+            LogBase::Two,
+            None,
+            2,
+            f64::EPSILON,
+            100,
+        );
         let rule = checks.unwrap().sum_rule.unwrap();
         let ln2 = std::f64::consts::LN_2;
         assert!((rule.mean_log_abs_det + 1.1 / ln2).abs() < 1e-12);

@@ -244,8 +244,14 @@ impl SpectrumReport {
             "f32" => f32::EPSILON as f64,
             _ => f64::EPSILON,
         };
-        let (checks, check_warnings) =
-            Checks::of(spectrum, base, config.dt, model.state_dim, epsilon);
+        let (checks, check_warnings) = Checks::of(
+            spectrum,
+            base,
+            config.dt,
+            model.state_dim,
+            epsilon,
+            config.steps,
+        );
         warnings.extend(check_warnings);
         Self {
             model,
