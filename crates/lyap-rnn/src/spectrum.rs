@@ -464,7 +464,6 @@ fn run_and_report<T: Real, S: TangentSystem<T>>(
         convergence: run.convergence,
         dt: options.dt,
         closed_loop: options.closed_loop.is_some(),
-        ..ConfigInfo::default()
     };
     let mut report = SpectrumReport::new(&run.spectrum, model, config_info, seconds);
     report.warnings.extend(run.warning);
