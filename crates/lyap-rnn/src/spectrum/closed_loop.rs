@@ -39,7 +39,13 @@ pub(super) fn run<T: Real>(
     let sequences = autonomous_inputs::<T>(starts.len());
     let steps = options.steps.unwrap_or(GENERATED_STEPS);
     let config = engine_config(options, method, k, steps);
-    check_memory::<T>(closed.state_dim(), parameters, &config, options, starts.len())?;
+    check_memory::<T>(
+        closed.state_dim(),
+        parameters,
+        &config,
+        options,
+        starts.len(),
+    )?;
     let trajectories = Trajectories {
         starts: Some(&starts),
         inputs,
