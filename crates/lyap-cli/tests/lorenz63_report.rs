@@ -29,7 +29,10 @@ fn assert_true_values(comparison: &serde_json::Value) {
     // lambda_2 is 0: a difference but no relative error
     assert!(rows[1]["relative_error"].is_null());
     for row in rows.iter().filter(|r| !r["closed_loop"].is_null()) {
-        let (value, truth) = (row["closed_loop"].as_f64().unwrap(), row["true"].as_f64().unwrap());
+        let (value, truth) = (
+            row["closed_loop"].as_f64().unwrap(),
+            row["true"].as_f64().unwrap(),
+        );
         let difference = row["difference"].as_f64().unwrap();
         assert!((difference - (value - truth)).abs() < 1e-12, "{row}");
         if truth != 0.0 {
@@ -81,7 +84,12 @@ fn a_tiny_lorenz63_run_compares_its_closed_loop_with_lorenz63() {
     // the table after the best-epoch lines
     let best = out.find("best epoch").expect("the summary line");
     let table = &out[best..];
-    for text in ["closed loop of checkpoints/best.safetensors", "lambda_3", "D_KY", "open loop"] {
+    for text in [
+        "closed loop of checkpoints/best.safetensors",
+        "lambda_3",
+        "D_KY",
+        "open loop",
+    ] {
         assert!(table.contains(text), "{out}");
     }
     // closed_loop.json: the standard spectrum JSON of the closed loop, per time unit
@@ -100,7 +108,10 @@ fn a_tiny_lorenz63_run_compares_its_closed_loop_with_lorenz63() {
         assert_eq!(rows[i]["closed_loop"].as_f64(), Some(*value));
     }
     let open = &comparison["open_loop"];
-    assert_eq!((open["batch"].as_u64(), open["steps"].as_u64()), (Some(3), Some(50)));
+    assert_eq!(
+        (open["batch"].as_u64(), open["steps"].as_u64()),
+        (Some(3), Some(50))
+    );
     assert!(open["lambda_1"].as_f64().unwrap().is_finite(), "{open}");
     // the command of the module documentation reproduces closed_loop.json
     let again = dir.path().join("again.json");

@@ -58,6 +58,8 @@ pub enum ForecastError {
         output: usize,
         hidden: usize,
     },
+    #[error("readout bias has {found} values, expected {expected}")]
+    ReadoutBias { found: usize, expected: usize },
     #[error(transparent)]
     Shape(#[from] ShapeError),
 }
@@ -66,7 +68,16 @@ impl NetworkForecaster {
     /// The forecaster of `model`, whose readout must map the top layer's hidden state to the
     /// input size.
     pub fn new<T: Real>(model: &Model<T>) -> Result<Self, ForecastError> {
+        let (v, n) = (model.output_size(), model.hidden());
         let (rows, cols) = (model.fc_weight.nrows(), model.fc_weight.ncols());
+        if (rows, cols) != (v, n) {
+            return Err(ForecastError::ReadoutShape {
+                rows,
+                cols,
+                output: v,
+                hidden: n,
+            });
+        }
         let readout = Readout {
             name: "fc".into(),
             output_size: rows,
@@ -104,11 +115,9 @@ impl NetworkForecaster {
         let fc_bias = match &readout.bias {
             Some(bias) if bias.len() == v => bias.clone(),
             Some(bias) => {
-                return Err(ForecastError::ReadoutShape {
-                    rows: bias.len(),
-                    cols: 1,
-                    output: v,
-                    hidden: 1,
+                return Err(ForecastError::ReadoutBias {
+                    found: bias.len(),
+                    expected: v,
                 })
             }
             None => vec![0.0; v],

@@ -88,7 +88,7 @@ pub fn spectra_chart(comparison: &Lorenz63Comparison) -> ErrorBarChart {
         "exponent index",
         "exponent (per time unit)",
     )
-    .with_series("closed loop (± block_sem)", closed, false)
+    .with_series("closed loop (± block sem)", closed, false)
     .with_series("Lorenz-63 (Sprott 2003)", truth, false)
     .with_series(
         "open loop, driven (largest, ± sem)",
