@@ -5,15 +5,18 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use lyap_train::closed_loop::comparison::{error_text, row_label, Lorenz63Comparison};
+
 use crate::analysis::SweepAnalysis;
 use crate::cost::CostTable;
-use crate::figures::FigureFile;
+use crate::figures::{FigureFile, ATTRACTOR_FIGURE, SPECTRA_FIGURE};
 use crate::tables::Table;
+use crate::trials::RunData;
 use crate::verdict::verdict;
 
 /// The sections of a sweep report in order: `(id, title, figure file stems)`. Figures not
 /// listed here are shown under "Other figures".
-pub const SWEEP_SECTIONS: &[(&str, &str, &[&str])] = &[
+pub const SWEEP_SECTIONS: &[Section] = &[
     ("verdict", "Verdict", &[]),
     ("loss-curves", "Loss curves", &["loss_curves"]),
     (
@@ -54,6 +57,30 @@ pub const SWEEP_SECTIONS: &[(&str, &str, &[&str])] = &[
     ("trials", "Trials", &[]),
     ("failed", "Failed trials", &[]),
 ];
+
+/// The sections of a run report (`lyap report`) in order, as [`SWEEP_SECTIONS`]; a section
+/// with neither figures nor text is left out (`lorenz63` is there for a `lorenz63` run only).
+pub const RUN_SECTIONS: &[Section] = &[
+    ("loss-curves", "Loss curves", &["loss_curves"]),
+    (
+        "spectra",
+        "Spectra per epoch",
+        &["spectrum_per_epoch", "max_mean_exponent", "final_spectrum"],
+    ),
+    (
+        "running-estimates",
+        "Running estimates (Fig. 2)",
+        &["running_estimate"],
+    ),
+    (
+        "lorenz63",
+        "Lorenz-63: the closed loop against the true system",
+        &[ATTRACTOR_FIGURE, SPECTRA_FIGURE],
+    ),
+];
+
+/// A report section: `(id, title, figure file stems)`.
+pub type Section = (&'static str, &'static str, &'static [&'static str]);
 
 /// HTML-escapes `&`, `<`, `>` and `"`.
 pub fn escape(text: &str) -> String {
@@ -190,12 +217,13 @@ pub(crate) fn sweep_html(
             table_html(body, table);
         }
     };
-    for (id, title, stems) in SWEEP_SECTIONS {
-        let _ = writeln!(body, "<section id=\"{id}\">\n<h2>{title}</h2>");
-        for figure in figures.iter().filter(|f| stems.contains(&stem(f).as_str())) {
-            figure_html(&mut body, figure, dir);
-        }
-        match *id {
+    sections_html(
+        &mut body,
+        SWEEP_SECTIONS,
+        figures,
+        dir,
+        false,
+        |id, has_figures, body| match id {
             "verdict" => {
                 let _ = writeln!(
                     body,
@@ -203,26 +231,51 @@ pub(crate) fn sweep_html(
                     escape(&verdict(analysis).to_string())
                 );
             }
-            "fig2" if !figures.iter().any(|f| stems.contains(&stem(f).as_str())) => {
+            "fig2" if !has_figures => {
                 body.push_str(
                     "<p>No trace files: train with <code>--le-trace</code> to record the \
                      running estimates.</p>\n",
                 );
             }
-            "fig3" => convergence_html(&mut body, find("convergence.csv")),
-            "early-readout" => with_table(&mut body, "early_readout.csv"),
-            "cost" => cost_html(&mut body, cost),
-            "correlations" => with_table(&mut body, "correlations.csv"),
-            "trials" => with_table(&mut body, "trials.csv"),
-            "failed" => with_table(&mut body, "failed.csv"),
+            "fig3" => convergence_html(body, find("convergence.csv")),
+            "early-readout" => with_table(body, "early_readout.csv"),
+            "cost" => cost_html(body, cost),
+            "correlations" => with_table(body, "correlations.csv"),
+            "trials" => with_table(body, "trials.csv"),
+            "failed" => with_table(body, "failed.csv"),
             _ => {}
+        },
+    );
+    page("lyap sweep analysis", &body)
+}
+
+/// Writes `sections` in order, each with its figures (by file stem) followed by what
+/// `content(id, has_figures, body)` adds, then every figure no section lists under "Other
+/// figures". With `skip_empty`, a section with neither figures nor content is left out.
+fn sections_html(
+    body: &mut String,
+    sections: &[Section],
+    figures: &[FigureFile],
+    dir: &Path,
+    skip_empty: bool,
+    mut content: impl FnMut(&str, bool, &mut String),
+) {
+    for (id, title, stems) in sections {
+        let mut inner = String::new();
+        let mut has_figures = false;
+        for figure in figures.iter().filter(|f| stems.contains(&stem(f).as_str())) {
+            figure_html(&mut inner, figure, dir);
+            has_figures = true;
         }
+        content(id, has_figures, &mut inner);
+        if skip_empty && inner.is_empty() {
+            continue;
+        }
+        let _ = writeln!(body, "<section id=\"{id}\">\n<h2>{title}</h2>");
+        body.push_str(&inner);
         body.push_str("</section>\n");
     }
-    let listed: Vec<&str> = SWEEP_SECTIONS
-        .iter()
-        .flat_map(|s| s.2.iter().copied())
-        .collect();
+    let listed: Vec<&str> = sections.iter().flat_map(|s| s.2.iter().copied()).collect();
     let others: Vec<FigureFile> = figures
         .iter()
         .filter(|f| !listed.contains(&stem(f).as_str()))
@@ -230,10 +283,101 @@ pub(crate) fn sweep_html(
         .collect();
     if !others.is_empty() {
         body.push_str("<section id=\"other-figures\">\n<h2>Other figures</h2>\n");
-        figures_html(&mut body, &others, dir);
+        figures_html(body, &others, dir);
         body.push_str("</section>\n");
     }
-    page("lyap sweep analysis", &body)
+}
+
+/// The page of a single run: its status, then [`RUN_SECTIONS`] (the `lorenz63` section with
+/// the comparison table when `lorenz63` is given).
+pub(crate) fn run_html(
+    run: &RunData,
+    figures: &[FigureFile],
+    lorenz63: Option<&Lorenz63Comparison>,
+    dir: &Path,
+) -> String {
+    let mut body = String::new();
+    let _ = writeln!(
+        body,
+        "<p>Status: {}. Epochs: {}. Best validation loss: {}.</p>",
+        escape(&run.status_text()),
+        run.epochs.len(),
+        run.best_val_loss()
+    );
+    sections_html(
+        &mut body,
+        RUN_SECTIONS,
+        figures,
+        dir,
+        true,
+        |id, _, body| {
+            if let ("lorenz63", Some(comparison)) = (id, lorenz63) {
+                lorenz63_html(body, comparison);
+            }
+        },
+    );
+    page(&format!("lyap run report: {}", run.name), &body)
+}
+
+/// The comparison of `lorenz63.json` as a table, with how it was measured.
+fn lorenz63_html(out: &mut String, c: &Lorenz63Comparison) {
+    let epoch = c.epoch.map_or(String::new(), |e| format!(" (epoch {e})"));
+    let s = &c.closed_loop;
+    let _ = writeln!(
+        out,
+        "<p>The closed loop of <code>{}</code>{epoch}: {} steps after a warm-up of {} from the \
+         {}, {} exponents, per time unit (dt = {}); the spectrum is in \
+         <a href=\"../{f}\">{f}</a>, this table in <a href=\"../lorenz63.json\">lorenz63.json</a>. \
+         True values: {}.</p>",
+        escape(&c.checkpoint),
+        s.steps,
+        s.warmup,
+        escape(&s.start),
+        s.k,
+        c.dt,
+        escape(&c.reference),
+        f = escape(&s.file)
+    );
+    if let Some(error) = &s.error {
+        let _ = writeln!(out, "<p>Not computed: {}.</p>", escape(error));
+    }
+    let text = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+    let four = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
+    let table = Table {
+        file_name: "lorenz63.json",
+        header: ["", "closed loop", "± block_sem", "true", "error"]
+            .map(String::from)
+            .to_vec(),
+        rows: c
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    row_label(&r.quantity).to_string(),
+                    text(r.closed_loop),
+                    text(r.block_sem),
+                    r.truth.to_string(),
+                    error_text(r),
+                ]
+            })
+            .collect(),
+    };
+    table_html(out, &table);
+    let o = &c.open_loop;
+    let _ = match (&o.error, o.lambda_1) {
+        (Some(error), _) => writeln!(out, "<p>Open loop: not computed: {}.</p>", escape(error)),
+        (None, value) => writeln!(
+            out,
+            "<p>Open loop (the same network driven by the true signal, <code>{}</code>, {} \
+             sequences of {} steps after {}): largest exponent {} ± {} per time unit.</p>",
+            escape(&o.inputs),
+            o.batch,
+            o.steps,
+            o.warmup,
+            four(value),
+            four(o.sem)
+        ),
+    };
 }
 
 /// The convergence table averaged over trials (rows `all`).

@@ -126,7 +126,10 @@ impl ExperimentError {
             | Self::Sweep(_)
             | Self::NoRuns { .. }
             | Self::Trace { .. } => true,
-            Self::Run(error) => matches!(error, lyap_train::TrainError::Read { .. }),
+            Self::Run(error) => matches!(
+                error,
+                lyap_train::TrainError::Read { .. } | lyap_train::TrainError::Evaluation(_)
+            ),
         }
     }
 }

@@ -2,14 +2,18 @@
 //! `report.html` (tables inline, figures as `<img>` of the SVG files beside it; the page is
 //! built by [`crate::html`]).
 
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::{analyze, AnalysisOptions, SweepAnalysis};
 use crate::cost::cost_table;
-use crate::figures::{run_figures, sweep_figures, FigureFile};
+use lyap_train::closed_loop::attractor::Attractors;
+use lyap_train::closed_loop::{evaluate_run, ClosedLoopEvaluation, ForecastCheckpoint};
+use lyap_train::run_dir::RunDir;
+use lyap_train::TrainError;
+
+use crate::figures::{lorenz63_figures, run_figures, sweep_figures, FigureFile, FigureSink};
 pub use crate::html::escape;
-use crate::html::{figures_html, page, sweep_html};
+use crate::html::{run_html, sweep_html};
 use crate::sweep::SweepDir;
 use crate::tables::all_tables;
 use crate::trials::{load_run, load_sweep};
@@ -71,30 +75,44 @@ pub struct RunReportOutput {
     pub report: PathBuf,
 }
 
-/// A single run's figures and `report.html` in `RUN_DIR/report/`.
+/// A single run's figures and `report.html` in `RUN_DIR/report/`; for a `lorenz63` run with a
+/// best checkpoint also the closed loop against Lorenz-63 ([`lorenz63_evaluation`]).
 pub fn run_report(run_dir: &Path, formats: &[&str]) -> Result<RunReportOutput> {
     let run = load_run(run_dir)?;
     let out_dir = run_dir.join("report");
     create_dir(&out_dir)?;
-    let figures = run_figures(&run, &out_dir, formats)?;
-    let mut body = String::new();
-    let status = run.status_text();
-    let _ = writeln!(
-        body,
-        "<p>Status: {}. Epochs: {}. Best validation loss: {}.</p>",
-        escape(&status),
-        run.epochs.len(),
-        run.best_val_loss()
-    );
-    figures_html(&mut body, &figures, &out_dir);
+    let mut figures = run_figures(&run, &out_dir, formats)?;
+    let lorenz63 = lorenz63_evaluation(&RunDir::new(run_dir))?;
+    if let Some((evaluation, attractors)) = &lorenz63 {
+        let mut sink = FigureSink::new(&out_dir, formats);
+        lorenz63_figures(&mut sink, &evaluation.comparison, attractors)?;
+        figures.extend(sink.finish());
+    }
+    let comparison = lorenz63.as_ref().map(|(e, _)| &e.comparison);
     let report = out_dir.join("report.html");
     write_atomic(
         &report,
-        page(&format!("lyap run report: {}", run.name), &body).as_bytes(),
+        run_html(&run, &figures, comparison, &out_dir).as_bytes(),
     )?;
     Ok(RunReportOutput {
         out_dir,
         figures,
         report,
     })
+}
+
+/// For a `lorenz63` run with a best checkpoint: its closed-loop evaluation (`lorenz63.json` and
+/// `closed_loop.json`, computed and written by [`evaluate_run`] when absent or made for
+/// another checkpoint epoch) and the attractors of its figure; `None` for other runs.
+pub fn lorenz63_evaluation(dir: &RunDir) -> Result<Option<(ClosedLoopEvaluation, Attractors)>> {
+    if !dir.is_lorenz63() || !dir.best_checkpoint().is_file() {
+        return Ok(None);
+    }
+    let checkpoint = ForecastCheckpoint::read(&dir.best_checkpoint()).map_err(TrainError::from)?;
+    let evaluation = match dir.read_closed_loop_evaluation()? {
+        Some(e) if e.comparison.epoch == checkpoint.epoch => e,
+        _ => evaluate_run(dir, &dir.read_config()?)?,
+    };
+    let attractors = Attractors::of(&checkpoint).map_err(TrainError::from)?;
+    Ok(Some((evaluation, attractors)))
 }

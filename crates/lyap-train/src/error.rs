@@ -109,6 +109,9 @@ pub enum TrainError {
     /// The closed-loop forecast of a forecasting task cannot run.
     #[error("closed-loop forecast: {0}")]
     Forecast(#[from] crate::forecast::ForecastError),
+    /// The closed loop of a `lorenz63` run's best checkpoint cannot be evaluated.
+    #[error("closed-loop evaluation: {0}")]
+    Evaluation(#[from] crate::closed_loop::EvaluationError),
     /// The snapshot of the run at `path` cannot be read.
     #[error("cannot resume {path}: {source}")]
     Snapshot {

@@ -22,7 +22,7 @@
 use crate::data::lorenz63::ForecastData;
 use crate::model::Model;
 use lyap_core::{Real, TangentSystem};
-use lyap_rnn::{LstmState, RecurrentStack, ShapeError, StackWeights, StackWorkspace};
+use lyap_rnn::{LstmState, Readout, RecurrentStack, ShapeError, StackWeights, StackWorkspace};
 use rayon::prelude::*;
 
 /// Something that reads a state and predicts the next one.
@@ -58,6 +58,8 @@ pub enum ForecastError {
         output: usize,
         hidden: usize,
     },
+    #[error("readout bias has {found} values, expected {expected}")]
+    ReadoutBias { found: usize, expected: usize },
     #[error(transparent)]
     Shape(#[from] ShapeError),
 }
@@ -66,14 +68,7 @@ impl NetworkForecaster {
     /// The forecaster of `model`, whose readout must map the top layer's hidden state to the
     /// input size.
     pub fn new<T: Real>(model: &Model<T>) -> Result<Self, ForecastError> {
-        let weights: StackWeights<f64> = model.stack.cast();
         let (v, n) = (model.output_size(), model.hidden());
-        if v != weights.input_size {
-            return Err(ForecastError::ReadoutSize {
-                output: v,
-                input: weights.input_size,
-            });
-        }
         let (rows, cols) = (model.fc_weight.nrows(), model.fc_weight.ncols());
         if (rows, cols) != (v, n) {
             return Err(ForecastError::ReadoutShape {
@@ -83,16 +78,56 @@ impl NetworkForecaster {
                 hidden: n,
             });
         }
+        let readout = Readout {
+            name: "fc".into(),
+            output_size: rows,
+            hidden_size: cols,
+            weight: (0..rows)
+                .flat_map(|r| (0..cols).map(move |c| model.fc_weight[(r, c)].as_f64()))
+                .collect(),
+            bias: Some(model.fc_bias.iter().map(|b| b.as_f64()).collect()),
+        };
+        Self::from_readout(model.stack.cast(), &readout)
+    }
+
+    /// The forecaster of a stack and its readout (e.g. read from a checkpoint with
+    /// `lyap_rnn::pytorch::readout::find_readout`); the readout must map the top layer's
+    /// hidden state to the input size (a missing bias counts as zero).
+    pub fn from_readout(
+        weights: StackWeights<f64>,
+        readout: &Readout,
+    ) -> Result<Self, ForecastError> {
+        let (v, n) = (readout.output_size, weights.hidden_size);
+        if v != weights.input_size {
+            return Err(ForecastError::ReadoutSize {
+                output: v,
+                input: weights.input_size,
+            });
+        }
+        if readout.hidden_size != n || readout.weight.len() != v * n {
+            return Err(ForecastError::ReadoutShape {
+                rows: v,
+                cols: readout.hidden_size,
+                output: v,
+                hidden: n,
+            });
+        }
+        let fc_bias = match &readout.bias {
+            Some(bias) if bias.len() == v => bias.clone(),
+            Some(bias) => {
+                return Err(ForecastError::ReadoutBias {
+                    found: bias.len(),
+                    expected: v,
+                })
+            }
+            None => vec![0.0; v],
+        };
         let stack = RecurrentStack::new(weights, LstmState::Full)?;
         let workspace = stack.workspace(0);
-        let fc_weight = (0..v)
-            .flat_map(|r| (0..n).map(move |c| model.fc_weight[(r, c)].as_f64()))
-            .collect();
-        let fc_bias = model.fc_bias.iter().map(|b| b.as_f64()).collect();
         Ok(Self {
             stack,
             workspace,
-            fc_weight,
+            fc_weight: readout.weight.clone(),
             fc_bias,
         })
     }
@@ -157,6 +192,30 @@ pub fn closed_loop_forecast(
             input.copy_from_slice(&prediction);
             forecaster.advance(&input, &mut prediction);
         }
+    }
+    out
+}
+
+/// The forecaster run on its own output from its initial (zero) state: it reads a zero input,
+/// then each of its own predictions. Returns the predictions after the first `transient`
+/// ones, `steps` of them, `[steps][D]` row-major; stops early (returning fewer) at a
+/// prediction that is not finite. These are the inputs `W_fc h_t + b_fc` the closed loop of
+/// `lyap spectrum --closed-loop` reads from the zero state.
+pub fn free_run(forecaster: &mut dyn Forecaster, transient: usize, steps: usize) -> Vec<f64> {
+    let dim = forecaster.dim();
+    forecaster.reset();
+    let mut input = vec![0.0; dim];
+    let mut prediction = vec![0.0; dim];
+    let mut out = Vec::with_capacity(steps * dim);
+    for t in 0..transient + steps {
+        forecaster.advance(&input, &mut prediction);
+        if !prediction.iter().all(|x| x.is_finite()) {
+            break;
+        }
+        if t >= transient {
+            out.extend_from_slice(&prediction);
+        }
+        input.copy_from_slice(&prediction);
     }
     out
 }

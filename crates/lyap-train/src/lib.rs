@@ -6,6 +6,8 @@
 //! - [`model`]: embedding -> recurrent stack (`lyap_rnn::train`) -> dropout -> readout, its
 //!   loss ([`loss`]) and gradient;
 //! - [`forecast`]: closed-loop forecasts and the valid prediction time of forecasting tasks;
+//!   [`closed_loop`]: the closed-loop spectrum of a `lorenz63` run's best checkpoint against
+//!   Lorenz-63's (`closed_loop.json`, `lorenz63.json`) and the attractors of its figure;
 //! - [`optim`]: Adam (PyTorch defaults), the paper's schedule, gradient clipping;
 //! - [`trainer`]: the epoch loop with a Lyapunov spectrum per epoch ([`measure`]), writing a
 //!   run directory ([`run_dir`]) with checkpoints and a resume snapshot ([`snapshot`]).
@@ -13,6 +15,7 @@
 //! The library never prints: progress goes to a [`trainer::TrainObserver`].
 
 pub mod baselines;
+pub mod closed_loop;
 pub mod config;
 pub mod data;
 pub mod error;

@@ -14,11 +14,17 @@
 //! 5. results written: spectrum JSON, checkpoint, `best.safetensors` when the validation loss
 //!    improved, `metrics.jsonl`, the resume snapshot, `status.json`.
 //!
+//! After the last epoch: `summary.json`; for forecasting tasks the closed loop of the best
+//! checkpoint against Lorenz-63 (`crate::closed_loop`: `closed_loop.json`, `lorenz63.json`);
+//! then `status.json` says `completed` (a run killed before that resumes to the same files).
+//!
 //! Randomness: initial weights come from `seed`; epoch `e`'s shuffling and dropout masks come
 //! from a ChaCha8 stream seeded with `seed` on stream number `e`, so an epoch's random
 //! numbers do not depend on earlier epochs and a resumed run needs no saved generator state.
 //! `train_seconds` covers steps 2-3, `le_seconds` step 4.
 
+use crate::closed_loop::comparison::Lorenz63Comparison;
+use crate::closed_loop::evaluate_run;
 use crate::config::{Precision, TrainConfig};
 use crate::data::{Dataset, SequenceSet};
 use crate::error::TrainError;
@@ -60,6 +66,11 @@ pub trait TrainObserver {
     /// Forecasting tasks: the closed-loop valid prediction time is being measured.
     fn forecast_started(&mut self, _epoch: usize) {}
     fn epoch_finished(&mut self, _record: &EpochRecord) {}
+    /// Forecasting tasks, after the last epoch: the closed loop of the best checkpoint is being
+    /// evaluated (`crate::closed_loop`).
+    fn closed_loop_started(&mut self) {}
+    /// Its comparison with Lorenz-63, as written to `lorenz63.json`.
+    fn closed_loop_finished(&mut self, _comparison: &Lorenz63Comparison) {}
 }
 
 /// An observer that ignores everything.
@@ -288,6 +299,11 @@ impl<'a, T: Real> Run<'a, T> {
         let summary = RunSummary::of(self.writer.records())
             .ok_or_else(|| TrainError::Config("no epoch was run (--epochs 0?)".into()))?;
         write_json(&self.writer.dir().summary(), &summary)?;
+        if self.dataset.forecast.is_some() {
+            observer.closed_loop_started();
+            let evaluation = evaluate_run(self.writer.dir(), self.config)?;
+            observer.closed_loop_finished(&evaluation.comparison);
+        }
         self.status(RunState::Completed, None)?;
         Ok(Outcome::Completed(summary))
     }

@@ -6,6 +6,7 @@ use crate::error::{CliError, CliResult};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lyap_rnn::{Arch, LstmState};
+use lyap_train::closed_loop::comparison::Lorenz63Comparison;
 use lyap_train::data::mocap::MocapSplit;
 use lyap_train::data::Dataset;
 use lyap_train::{
@@ -20,7 +21,9 @@ use std::path::PathBuf;
 Defaults follow the paper for charrnn (LSTM 512, batch 100, sequences of 100, lr 0.002) and \
 mocap (LSTM 256, batch 250, sequences of 25, lr 0.001); the synthetic tasks and lorenz63 need no \
 --data. lorenz63 also reports the closed-loop valid prediction time (VPT, in Lyapunov times) on \
-held-out trajectories every epoch, and stores the normalisation in its checkpoints. \
+held-out trajectories every epoch, stores the normalisation in its checkpoints, and at the end \
+compares the closed-loop spectrum of the best checkpoint with Lorenz-63's (closed_loop.json, \
+lorenz63.json; printed as a table). \
 The learning rate is constant for 10 epochs, then multiplied by 0.95 each epoch.
 RUN_DIR gets config.json, metrics.jsonl, spectra/epoch_NNN.json, checkpoints/epoch_NNN.safetensors \
 and best.safetensors (PyTorch names rnn.*, fc.weight, fc.bias), state/ (for --resume), \
@@ -159,7 +162,12 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     };
     progress.finish();
     match outcome.map_err(|e| train_error(e, &dir))? {
-        Outcome::Completed(summary) => print_summary(&summary, &dir),
+        Outcome::Completed(summary) => {
+            print_summary(&summary, &dir);
+            if let Some(comparison) = &progress.closed_loop {
+                println!("{comparison}");
+            }
+        }
         Outcome::Interrupted { epochs_completed } => println!(
             "interrupted after {epochs_completed} epochs; continue with: lyap train --resume {}",
             dir.display()
@@ -248,6 +256,8 @@ pub struct ProgressReporter {
     terminal: bool,
     /// Print a line per epoch.
     pub print_epochs: bool,
+    /// A `lorenz63` run's closed loop against Lorenz-63, printed after the summary.
+    pub closed_loop: Option<Lorenz63Comparison>,
 }
 
 impl ProgressReporter {
@@ -257,6 +267,7 @@ impl ProgressReporter {
             epochs: 0,
             terminal: std::io::stdout().is_terminal(),
             print_epochs: true,
+            closed_loop: None,
         }
     }
 
@@ -309,6 +320,20 @@ impl TrainObserver for ProgressReporter {
 
     fn forecast_started(&mut self, _epoch: usize) {
         self.bar.set_message("(closed-loop forecasts)");
+    }
+
+    fn closed_loop_started(&mut self) {
+        self.bar.finish_and_clear();
+        if self.terminal {
+            self.bar = ProgressBar::new_spinner();
+            self.bar
+                .set_message("closed-loop spectrum of the best checkpoint");
+        }
+    }
+
+    fn closed_loop_finished(&mut self, comparison: &Lorenz63Comparison) {
+        self.bar.finish_and_clear();
+        self.closed_loop = Some(comparison.clone());
     }
 
     fn epoch_finished(&mut self, record: &EpochRecord) {

@@ -270,12 +270,26 @@ impl<T: Real, F: VectorField> TangentSystem<T> for Rk4Flow<F> {
 /// with `Df = [[-sigma, sigma, 0], [rho - z, -1, -x], [y, x, -beta]]` and constant trace
 /// `-(sigma + 1 + beta)`. For the defaults `sigma = 10, rho = 28, beta = 8/3` its exponents are
 /// `0.9056, 0, -14.5723` per time unit and its Kaplan-Yorke dimension `2.062` (Sprott,
-/// *Chaos and Time-Series Analysis*, 2003).
+/// *Chaos and Time-Series Analysis*, 2003): [`Lorenz63::EXPONENTS`],
+/// [`Lorenz63::KAPLAN_YORKE_DIMENSION`], [`Lorenz63::REFERENCE`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lorenz63 {
     pub sigma: f64,
     pub rho: f64,
     pub beta: f64,
+}
+
+impl Lorenz63 {
+    /// The Lyapunov exponents of the default system per time unit (natural log), in
+    /// decreasing order, as published in [`Lorenz63::REFERENCE`]. The one home of these
+    /// values: every comparison with "the true Lorenz-63" reads them from here.
+    pub const EXPONENTS: [f64; 3] = [0.9056, 0.0, -14.5723];
+    /// The Kaplan-Yorke dimension of the default system's attractor, from
+    /// [`Lorenz63::REFERENCE`] (`2 + 0.9056 / 14.5723 = 2.0621`).
+    pub const KAPLAN_YORKE_DIMENSION: f64 = 2.062;
+    /// Where [`Lorenz63::EXPONENTS`] and [`Lorenz63::KAPLAN_YORKE_DIMENSION`] come from.
+    pub const REFERENCE: &'static str =
+        "J. C. Sprott, Chaos and Time-Series Analysis, Oxford University Press, 2003";
 }
 
 impl Default for Lorenz63 {

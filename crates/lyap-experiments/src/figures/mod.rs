@@ -8,7 +8,9 @@
 //! curves of all trials, correlations with bootstrap intervals and the early-readout scores
 //! over epochs.
 //! Run ([`run_figures`], `run.rs`): loss curves, the spectrum of every epoch, max / mean
-//! exponent over epochs, the final spectrum with standard errors, running estimates.
+//! exponent over epochs, the final spectrum with standard errors, running estimates; for a
+//! `lorenz63` run also ([`lorenz63_figures`], `lorenz63.rs`) the closed-loop attractor against
+//! Lorenz-63's and the closed-loop exponents against the true ones.
 //!
 //! Each builder turns typed analysis data into one chart; a [`FigureSink`] saves every chart
 //! in the requested formats and lists the written files with their captions.
@@ -22,6 +24,7 @@
 //! `docs/DESIGN.md` section 5 ("Sweeps and analysis"); the file names and the trace CSV in
 //! section 6.
 
+mod lorenz63;
 mod run;
 mod sweep;
 mod trace;
@@ -32,6 +35,7 @@ use lyap_plot::{save_figure, Figure, DEFAULT_SIZE};
 
 use crate::Result;
 
+pub use lorenz63::{lorenz63_figures, ATTRACTOR_FIGURE, SPECTRA_FIGURE};
 pub use run::run_figures;
 pub use sweep::sweep_figures;
 pub use trace::{read_trace, Trace, MAX_TRACE_CURVES};

@@ -19,15 +19,16 @@
 use super::normalisation::Normalisation;
 use super::{spectrum_stretches, window_starts, Dataset, SequenceSet, SpectrumInputSpec, TaskKind};
 use crate::error::DataError;
+use lyap_core::systems::flows::Lorenz63;
 use lyap_core::systems::{system_by_name, BuiltinSystem};
 use lyap_core::TangentSystem;
 use rayon::prelude::*;
 
 /// Time step of the RK4 integration and of the samples (time units per network step).
 pub const DT: f64 = 0.01;
-/// The largest Lyapunov exponent of Lorenz-63 per time unit (the Lyapunov time is
-/// `1 / 0.9056 = 1.104` time units, 110 steps).
-pub const LYAPUNOV_EXPONENT: f64 = 0.9056;
+/// The largest Lyapunov exponent of Lorenz-63 per time unit, `0.9056`
+/// ([`Lorenz63::EXPONENTS`]; the Lyapunov time is `1 / 0.9056 = 1.104` time units, 110 steps).
+pub const LYAPUNOV_EXPONENT: f64 = Lorenz63::EXPONENTS[0];
 /// Dimension of the state.
 pub const DIM: usize = 3;
 /// Default number of training trajectories (`--trajectories`).

@@ -88,6 +88,39 @@ pub fn write_npy(path: &Path, shape: &[u64], values: &[f64]) -> Result<(), Train
     write_atomic(path, &bytes)
 }
 
+/// Reads a float64 `.npy` array of rank 3 written by [`write_npy`] (`[batch, time, width]`,
+/// C order) as one row-major `[time][width]` vector per sequence.
+pub fn read_npy_sequences(path: &Path) -> Result<Vec<Vec<f64>>, TrainError> {
+    let bytes = std::fs::read(path).map_err(|e| TrainError::read(path, e))?;
+    let invalid = |reason: String| {
+        TrainError::read(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, reason),
+        )
+    };
+    let file = npyz::NpyFile::new(&bytes[..]).map_err(|e| TrainError::read(path, e))?;
+    let shape = file.shape().to_vec();
+    if file.order() != npyz::Order::C {
+        return Err(invalid("not in C order".into()));
+    }
+    let &[batch, time, width] = shape.as_slice() else {
+        return Err(invalid(format!(
+            "shape {shape:?}, expected [batch, time, width]"
+        )));
+    };
+    let values = file
+        .into_vec::<f64>()
+        .map_err(|e| TrainError::read(path, e))?;
+    let length = (time * width) as usize;
+    if values.len() as u64 != batch * time * width {
+        return Err(invalid(format!(
+            "{} values for shape {shape:?}",
+            values.len()
+        )));
+    }
+    Ok(values.chunks(length.max(1)).map(<[f64]>::to_vec).collect())
+}
+
 /// Serialises `value` as pretty JSON (and a newline) and writes it atomically.
 pub fn write_json<V: Serialize + ?Sized>(path: &Path, value: &V) -> Result<(), TrainError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| TrainError::Write {
@@ -156,6 +189,11 @@ impl RunDir {
     /// Whether the directory holds a run: a `metrics.jsonl` or a `status.json`.
     pub fn is_run(&self) -> bool {
         self.metrics().is_file() || self.status().is_file()
+    }
+
+    /// The sequences of `spectrum_inputs.npy` (none when the file holds none).
+    pub fn read_spectrum_inputs(&self) -> Result<Vec<Vec<f64>>, TrainError> {
+        read_npy_sequences(&self.spectrum_inputs())
     }
 
     /// `config.json` (any JSON object for runs not written by `lyap train`: read it as
