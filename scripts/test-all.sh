@@ -13,8 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Also leaves the `lyap` binary the Python tests compare against in target/debug (built in the
+# test profile for the CLI's integration tests; a separate `cargo build` would compile the whole
+# workspace again in the dev profile).
 cargo test --workspace
-cargo build -p lyap-cli  # the binary the Python tests compare against (built by the tests above)
 
 venv=target/python-venv
 if [ ! -x "$venv/bin/python" ]; then
