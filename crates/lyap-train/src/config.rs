@@ -114,7 +114,7 @@ pub struct TrainConfig {
 
 impl TrainConfig {
     /// The paper's settings for `task` (docs/DESIGN.md section 5), small ones for the
-    /// synthetic tasks, and for `lorenz63` a 64-unit GRU with biases, batch 8, 60 epochs.
+    /// synthetic tasks, and for `lorenz63` a 64-unit GRU with biases, batch 8, 150 epochs.
     pub fn for_task(task: TaskName) -> Self {
         let (hidden, batch_size, seq_len, lr) = match task {
             TaskName::CharRnn => (512, 100, 100, 0.002),
