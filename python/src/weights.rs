@@ -33,28 +33,9 @@ pub fn load(
         prefix: prefix.map(str::to_string),
         arch,
     };
-    if let Ok(path) = source.cast::<PyString>() {
-        let path = path.to_string();
-        let bytes = std::fs::read(&path)
-            .map_err(|e| BindingError::value(format!("cannot read {path}: {e}")))?;
-        let loaded =
-            load_stack::<f64>(&bytes, &options).map_err(|source| BindingError::Weights {
-                context: format!("{path}: "),
-                source,
-            })?;
-        return Ok((loaded.weights, loaded.prefix));
-    }
-    let dict = source.cast::<PyDict>().map_err(|_| {
-        BindingError::type_error(
-            "model must be a torch.nn.RNN/LSTM/GRU, a state_dict-like mapping or a path to a \
-             .safetensors file",
-        )
-    })?;
-    let bytes = pack(dict)?;
-    let loaded = load_stack::<f64>(&bytes, &options).map_err(|source| BindingError::Weights {
-        context: String::new(),
-        source,
-    })?;
+    let (bytes, context) = source_bytes(source, is_recurrent)?;
+    let loaded = load_stack::<f64>(&bytes, &options)
+        .map_err(|source| BindingError::Weights { context, source })?;
     Ok((loaded.weights, loaded.prefix))
 }
 
@@ -79,22 +60,31 @@ pub fn readout(
             )
         })?),
     };
-    let (bytes, context) = if let Ok(path) = source.cast::<PyString>() {
+    let (bytes, context) = source_bytes(source, |name| !is_recurrent(name))?;
+    find_readout(&bytes, n, d, prefix.as_deref())
+        .map_err(|source| BindingError::Weights { context, source })
+}
+
+/// The safetensors bytes of `source` and the context its errors start with: a path's file as
+/// it is (`"PATH: "`), or a dict of names to numpy arrays packed with the values of the tensors
+/// `keep` names ([`pack_values`]; no context).
+fn source_bytes(
+    source: &Bound<'_, PyAny>,
+    keep: impl Fn(&str) -> bool,
+) -> Result<(Vec<u8>, String), BindingError> {
+    if let Ok(path) = source.cast::<PyString>() {
         let path = path.to_string();
         let bytes = std::fs::read(&path)
             .map_err(|e| BindingError::value(format!("cannot read {path}: {e}")))?;
-        (bytes, format!("{path}: "))
-    } else {
-        let dict = source
-            .cast::<PyDict>()
-            .map_err(|_| BindingError::type_error("model must be a mapping or a path"))?;
-        (
-            pack_values(dict, |name| !is_recurrent(name))?,
-            String::new(),
+        return Ok((bytes, format!("{path}: ")));
+    }
+    let dict = source.cast::<PyDict>().map_err(|_| {
+        BindingError::type_error(
+            "model must be a torch.nn.RNN/LSTM/GRU, a state_dict-like mapping or a path to a \
+             .safetensors file",
         )
-    };
-    find_readout(&bytes, n, d, prefix.as_deref())
-        .map_err(|source| BindingError::Weights { context, source })
+    })?;
+    Ok((pack_values(dict, keep)?, String::new()))
 }
 
 /// A readout given as `(weight, bias or None)` (float64 numpy arrays, converted by
@@ -160,13 +150,8 @@ fn is_recurrent(name: &str) -> bool {
 }
 
 /// The safetensors bytes of `dict` (names to numpy arrays), little-endian as the format wants,
-/// with the values of the recurrent tensors only.
-fn pack(dict: &Bound<'_, PyDict>) -> Result<Vec<u8>, BindingError> {
-    pack_values(dict, is_recurrent)
-}
-
-/// The safetensors bytes of `dict` with the values of the tensors `keep` names (the others by
-/// name and an empty `U8` placeholder only).
+/// with the values of the tensors `keep` names (the others by name and an empty `U8`
+/// placeholder only).
 fn pack_values(
     dict: &Bound<'_, PyDict>,
     keep: impl Fn(&str) -> bool,
